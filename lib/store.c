@@ -1,0 +1,358 @@
+/* SPDX-License-Identifier: MIT */
+/* store.c -- the process-wide counter store: the public counter API.
+ *
+ * The store opens itself on the first increment: effective mode (off means
+ * nothing is ever written, not even a directory), this program's identity,
+ * the weekends file, then the counter file of the current week
+ * (docs/store-layout.md). Count pointers point into the file's mapping,
+ * which never moves (counterfile.c reserves address space for the largest
+ * file), so a resolved pointer stays valid for the life of the process.
+ *
+ * Week rotation (DESIGN §6.3): every increment compares the time with the
+ * end of the current file's week; past it, the next increment opens the new
+ * week's file and bumps the store generation, which makes every handle
+ * re-resolve. Old files stay mapped (a racing increment may still hold a
+ * pointer into them), so a long-running process keeps one mapping per week
+ * it lived through.
+ *
+ * Failures (unwritable store, full disk, corrupt file) never reach the
+ * program: counts are dropped, tm__warn_once says why once, and opening is
+ * retried at most once a minute. Never for signal handlers; fork-safe (the
+ * child inherits the MAP_SHARED mapping and keeps counting into it).
+ */
+#define _GNU_SOURCE
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "counterfile.h"
+#include "fsutil.h"
+#include "mode.h"
+#include "paths.h"
+#include "tmwatch/counter.h"
+#include "warn.h"
+#include "weeks.h"
+
+/* How long a failed open is remembered before the store tries again. */
+#define STORE_RETRY_SECONDS 60
+
+static pthread_mutex_t store_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t store_fork_once = PTHREAD_ONCE_INIT;
+
+/* The current file, published for the fast path. Written under store_mu;
+ * read with atomics. store_gen starts at 1 so a zeroed handle is stale. */
+static struct tm__counterfile *store_file;
+static time_t store_expiry;       /* end of the current file's week */
+static unsigned long store_gen = 1;
+static int store_fake_clock;      /* TMWATCH_NOW set: read it every time */
+
+/* Remembered failure: error code and when to try again. */
+static int store_error;
+static time_t store_retry_at;
+
+/* The fork handlers keep the mutex consistent in a child forked while
+ * another thread held it (DESIGN §6.4: fork-safe). */
+static void store_prefork(void)
+{
+	pthread_mutex_lock(&store_mu);
+}
+
+static void store_postfork(void)
+{
+	pthread_mutex_unlock(&store_mu);
+}
+
+static void store_register_fork(void)
+{
+	pthread_atfork(store_prefork, store_postfork, store_postfork);
+}
+
+static time_t store_now(void)
+{
+	return __atomic_load_n(&store_fake_clock, __ATOMIC_RELAXED) ?
+		tm__clock_now() : time(NULL);
+}
+
+int tm__store_file_name(const struct tm__identity *id, time_t begin,
+			char *buf, size_t cap)
+{
+	char date[11];
+	int n;
+
+	tm__clock_date(begin, date);
+	n = snprintf(buf, cap, "%s%s%s-%s-linux-%s-%s.v1.count", id->program,
+		     id->version[0] ? "@" : "", id->version, id->toolchain,
+		     id->goarch, date);
+	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
+}
+
+/* Opens (creating what is missing) the counter file of ID for the week
+ * containing NOW; *expiry receives the week's end. */
+static int open_week_file(const struct tm__identity *id, time_t now,
+			  struct tm__counterfile **out, time_t *expiry)
+{
+	char dir[PATH_MAX], local[PATH_MAX], name[NAME_MAX + 1];
+	char begin_s[21], end_s[21], meta[TM__COUNTERFILE_MAX_META + 1];
+	struct tm__mode_info mode;
+	time_t begin, end;
+	int weekday, dirfd = -1, meta_len, err;
+
+	if (getenv("TMWATCH_DISABLE") &&
+	    strcmp(getenv("TMWATCH_DISABLE"), "1") == 0)
+		return TM_EDISABLED;
+	err = tm__paths_store_dir(dir, sizeof dir);
+	if (err)
+		return err;
+	err = tm__mode_load(dir, &mode);
+	if (err)
+		return err;
+	if (mode.effective == TM_MODE_OFF)
+		return TM_EOFF;
+	err = tm__paths_join(local, sizeof local, dir, "local");
+	if (err)
+		return err;
+	err = tm__fs_mkdirs(local, 0777);
+	if (err)
+		return err;
+	err = tm__weeks_weekday(local, &weekday);
+	if (err)
+		return err;
+	tm__weeks_span(now, weekday, &begin, &end);
+	err = tm__store_file_name(id, begin, name, sizeof name);
+	if (err)
+		return err;
+	tm__clock_rfc3339(begin, begin_s);
+	tm__clock_rfc3339(end, end_s);
+	meta_len = tm__counterfile_meta(meta, sizeof meta, begin_s, end_s,
+					id->program, id->version,
+					id->toolchain, id->goarch);
+	if (meta_len < 0)
+		return meta_len;
+	dirfd = open(local, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return -errno;
+	err = tm__counterfile_open(dirfd, name, meta, (size_t)meta_len, out);
+	close(dirfd);
+	if (err)
+		return err;
+	*expiry = end;
+	return 0;
+}
+
+static struct tm__identity self_identity;
+static pthread_once_t self_identity_once = PTHREAD_ONCE_INIT;
+
+static void compute_self_identity(void)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+
+	if (n <= 0)
+		strcpy(exe, "unknown");
+	else
+		exe[n] = 0;
+	/* A failure still fills the defaults (program name, "devel"), which
+	 * is what we count under. */
+	(void)tm__identity_from_elf(exe, fd, getenv("TMWATCH_PROGRAM_VERSION"),
+				    &self_identity);
+	if (fd >= 0)
+		close(fd);
+}
+
+const struct tm__identity *tm__store_self_identity(void)
+{
+	pthread_once(&self_identity_once, compute_self_identity);
+	return &self_identity;
+}
+
+static void warn_unusable(int err)
+{
+	char dir[PATH_MAX];
+
+	if (err == TM_EOFF || err == TM_EDISABLED)
+		return;
+	if (tm__paths_store_dir(dir, sizeof dir))
+		strcpy(dir, "?");
+	tm__warn_once("cannot use the counter store '%s': %s; fix it or set "
+		      "TMWATCH_DIR; '%s' runs without counting", dir,
+		      tm_strerror(err), tm__store_self_identity()->program);
+}
+
+/* Makes store_file current for NOW. Caller holds store_mu. Returns 0 or
+ * the reason the store is unusable. */
+static int refresh_locked(time_t now)
+{
+	struct tm__counterfile *f;
+	time_t expiry;
+	int err;
+
+	if (store_file && now < store_expiry)
+		return 0;
+	if (!store_file && store_error && now < store_retry_at)
+		return store_error;
+	err = open_week_file(tm__store_self_identity(), now, &f, &expiry);
+	if (err) {
+		store_error = err;
+		store_retry_at = now + STORE_RETRY_SECONDS;
+		/* Past the week's end with no new file: stop counting into
+		 * the old one, which is about to be reported. */
+		__atomic_store_n(&store_file, NULL, __ATOMIC_RELEASE);
+		__atomic_add_fetch(&store_gen, 1, __ATOMIC_RELEASE);
+		warn_unusable(err);
+		return err;
+	}
+	/* The previous file stays mapped on purpose: see the file comment. */
+	store_error = 0;
+	__atomic_store_n(&store_expiry, expiry, __ATOMIC_RELAXED);
+	__atomic_store_n(&store_file, f, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&store_gen, 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* Resolves NAME in the current file; *count is NULL when counts are to be
+ * dropped. *gen receives the generation the pointer belongs to. */
+static int resolve(const char *name, size_t len, uint64_t **count,
+		   unsigned long *gen)
+{
+	int err;
+
+	*count = NULL;
+	if (len == 0)
+		return TM_EINVAL;
+	if (len > TM_COUNTER_NAME_MAX)
+		return TM_ENAMETOOLONG;
+	pthread_once(&store_fork_once, store_register_fork);
+	pthread_mutex_lock(&store_mu);
+	if (!store_file && !store_error)
+		store_fake_clock = getenv("TMWATCH_NOW") != NULL;
+	err = refresh_locked(store_now());
+	if (!err) {
+		err = tm__counterfile_counter(store_file, name, len, count);
+		if (err)
+			tm__warn_once("cannot count '%.*s' in '%s': %s",
+				      (int)(len > 80 ? 80 : len), name,
+				      tm__counterfile_name(store_file),
+				      tm_strerror(err));
+	}
+	if (gen)
+		*gen = store_gen;
+	pthread_mutex_unlock(&store_mu);
+	return err;
+}
+
+static int is_current(unsigned long gen)
+{
+	return gen == __atomic_load_n(&store_gen, __ATOMIC_ACQUIRE) &&
+	       store_now() < __atomic_load_n(&store_expiry, __ATOMIC_RELAXED);
+}
+
+void tm_counter_add(const char *name, uint64_t n)
+{
+	uint64_t *count;
+
+	if (name && resolve(name, strlen(name), &count, NULL) == 0 && count)
+		tm__counterfile_add(count, n);
+}
+
+void tm_counter_inc(const char *name)
+{
+	tm_counter_add(name, 1);
+}
+
+void tm_counter_handle_add(struct tm_counter *c, uint64_t n)
+{
+	/* Fast path: the handle was resolved in this generation and the
+	 * week has not ended. gen is published after the pointer (release),
+	 * so reading gen first (acquire) gives a pointer at least as new. */
+	unsigned long gen = __atomic_load_n(&c->tm_private_gen,
+					    __ATOMIC_ACQUIRE);
+	uint64_t *count;
+
+	if (__builtin_expect(is_current(gen), 1)) {
+		count = __atomic_load_n(&c->tm_private_count,
+					__ATOMIC_RELAXED);
+		if (count)
+			tm__counterfile_add(count, n);
+		return;
+	}
+	if (!c->name || resolve(c->name, strlen(c->name), &count, &gen))
+		return;
+	__atomic_store_n(&c->tm_private_count, count, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->tm_private_gen, gen, __ATOMIC_RELEASE);
+	if (count)
+		tm__counterfile_add(count, n);
+}
+
+void tm_counter_handle_inc(struct tm_counter *c)
+{
+	tm_counter_handle_add(c, 1);
+}
+
+int tm_counter_read(const char *name, uint64_t *value)
+{
+	uint64_t *count = NULL;
+	int err;
+
+	*value = 0;
+	if (!name || !*name)
+		return TM_EINVAL;
+	pthread_mutex_lock(&store_mu);
+	err = refresh_locked(store_now());
+	if (!err)
+		err = tm__counterfile_find(store_file, name, strlen(name),
+					   &count);
+	pthread_mutex_unlock(&store_mu);
+	if (!err && count)
+		*value = __atomic_load_n(count, __ATOMIC_RELAXED);
+	return err;
+}
+
+int tm_counter_file_path(char *buf, size_t cap)
+{
+	char dir[PATH_MAX];
+	int err, n;
+
+	pthread_mutex_lock(&store_mu);
+	err = refresh_locked(store_now());
+	if (!err)
+		err = tm__paths_store_dir(dir, sizeof dir);
+	if (!err) {
+		n = snprintf(buf, cap, "%s/local/%s", dir,
+			     tm__counterfile_name(store_file));
+		if (n < 0 || (size_t)n >= cap)
+			err = -ENAMETOOLONG;
+	}
+	pthread_mutex_unlock(&store_mu);
+	return err;
+}
+
+int tm__store_count_for(const struct tm__identity *id, const char *name,
+			size_t len, uint64_t n)
+{
+	struct tm__counterfile *f;
+	uint64_t *count;
+	time_t expiry;
+	int err;
+
+	if (len == 0)
+		return TM_EINVAL;
+	if (len > TM_COUNTER_NAME_MAX)
+		return TM_ENAMETOOLONG;
+	err = open_week_file(id, tm__clock_now(), &f, &expiry);
+	if (err)
+		return err;
+	err = tm__counterfile_counter(f, name, len, &count);
+	if (!err)
+		tm__counterfile_add(count, n);
+	tm__counterfile_close(f);
+	return err;
+}
