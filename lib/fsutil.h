@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/* fsutil.h -- small file helpers: mkdir -p, atomic replace, bounded read.
+ *
+ * Every persistent write in libtmwatch goes through tm__fs_write_atomic or
+ * tm__fs_create_new, so a reader never sees a half-written file and a
+ * failed write (ENOSPC, EIO) never leaves a temp file behind. None of these
+ * print; all return 0 or -errno. Thread-safe; not for signal handlers.
+ */
+#ifndef TMWATCH_FSUTIL_H
+#define TMWATCH_FSUTIL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* tm__fs_mkdirs creates PATH and any missing parents with MODE (minus the
+ * umask), like mkdir -p. An existing directory is fine. Returns 0, -ENOTDIR
+ * when a component exists but is not a directory, -ENAMETOOLONG, or another
+ * -errno from mkdir. */
+int tm__fs_mkdirs(const char *path, mode_t mode);
+
+/* tm__fs_write_atomic replaces PATH with LEN bytes of DATA: it writes a
+ * unique temp file in the same directory (O_EXCL), fsyncs it when DO_FSYNC,
+ * renames it over PATH, then fsyncs the directory when DO_FSYNC. The file
+ * gets MODE (minus the umask). Returns 0 or -errno; on every failure the
+ * temp file is removed and PATH is unchanged. The directory must exist. */
+int tm__fs_write_atomic(const char *path, const void *data, size_t len,
+			mode_t mode, int do_fsync);
+
+/* tm__fs_create_new creates PATH with DATA only if it does not exist yet:
+ * temp file + link(2), so the file appears complete or not at all and
+ * exactly one of several racing processes wins. Returns 0, -EEXIST when
+ * PATH already existed (the caller reads the winner's file), or -errno.
+ * The temp file is removed on every path. */
+int tm__fs_create_new(const char *path, const void *data, size_t len,
+		      mode_t mode, int do_fsync);
+
+/* tm__fs_read_small reads a small regular file into BUF: at most CAP-1
+ * bytes, then a NUL. *LEN (when not NULL) gets the byte count. Returns 0,
+ * -EFBIG when the file holds CAP bytes or more, -EISDIR, -EINVAL for
+ * something that is not a regular file (a FIFO must not block us), or
+ * another -errno (-ENOENT when missing). BUF holds "" on failure. */
+int tm__fs_read_small(const char *path, char *buf, size_t cap, size_t *len);
+
+#endif

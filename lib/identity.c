@@ -1,0 +1,390 @@
+/* SPDX-License-Identifier: MIT */
+/* identity.c -- program name, version, toolchain and GOARCH from an ELF.
+ *
+ * DESIGN §6.2. The version comes from the FDO package metadata note
+ * (https://systemd.io/ELF_PACKAGE_METADATA/: owner "FDO", type 0xcafe1a7e,
+ * NUL-padded JSON with a "version" key), else the caller's
+ * TMWATCH_PROGRAM_VERSION, else the GNU build-id ("b" + 12 hex digits),
+ * else "devel". The toolchain comes from .comment. Everything in the file
+ * is untrusted: libelf and gelf_getnote bound-check the notes, and the
+ * .comment walk never reads past its section. Runs whenever a monitored
+ * process opens the store, so it touches only section headers, notes and
+ * .comment (ELF_C_READ_MMAP: no copy of the file). Never prints.
+ */
+#define _GNU_SOURCE
+#include "identity.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tmwatch/common.h"
+
+#define FDO_NOTE_TYPE 0xcafe1a7eu
+/* A package note is a few hundred bytes of JSON; anything larger is not
+ * worth parsing on every store open. */
+#define FDO_NOTE_MAX 8192
+/* Bounds for walks over untrusted counts. */
+#define NOTES_MAX 1024
+#define SECTIONS_MAX 65536
+
+#ifndef EM_LOONGARCH
+#define EM_LOONGARCH 258
+#endif
+
+void tm__identity_sanitize(char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		      c == '+' || c == '~'))
+			*s = '_';
+	}
+}
+
+const char *tm__identity_goarch(unsigned machine, int elfclass, int data)
+{
+	int is64 = elfclass == ELFCLASS64, le = data == ELFDATA2LSB;
+
+	switch (machine) {
+	case EM_X86_64:
+		return is64 ? "amd64" : "unknown"; /* x32: no GOARCH */
+	case EM_386:
+		return "386";
+	case EM_AARCH64:
+		return le ? "arm64" : "arm64be";
+	case EM_ARM:
+		return le ? "arm" : "armbe";
+	case EM_RISCV:
+		return is64 ? "riscv64" : "riscv";
+	case EM_PPC64:
+		return le ? "ppc64le" : "ppc64";
+	case EM_PPC:
+		return "ppc";
+	case EM_S390:
+		return is64 ? "s390x" : "s390";
+	case EM_MIPS:
+		if (is64)
+			return le ? "mips64le" : "mips64";
+		return le ? "mipsle" : "mips";
+	case EM_LOONGARCH:
+		return is64 ? "loong64" : "unknown";
+	case EM_SPARCV9:
+		return "sparc64";
+	}
+	return "unknown";
+}
+
+const char *tm__identity_host_goarch(void)
+{
+#if defined(__x86_64__) && !defined(__ILP32__)
+	return "amd64";
+#elif defined(__i386__)
+	return "386";
+#elif defined(__aarch64__) && defined(__AARCH64EB__)
+	return "arm64be";
+#elif defined(__aarch64__)
+	return "arm64";
+#elif defined(__arm__)
+	return "arm";
+#elif defined(__riscv) && __riscv_xlen == 64
+	return "riscv64";
+#elif defined(__powerpc64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return "ppc64le";
+#elif defined(__powerpc64__)
+	return "ppc64";
+#elif defined(__s390x__)
+	return "s390x";
+#elif defined(__loongarch64)
+	return "loong64";
+#elif defined(__mips64) && defined(__MIPSEL__)
+	return "mips64le";
+#elif defined(__mips64)
+	return "mips64";
+#elif defined(__mips__) && defined(__MIPSEL__)
+	return "mipsle";
+#elif defined(__mips__)
+	return "mips";
+#else
+	return "unknown";
+#endif
+}
+
+/* Copies the version number starting at the first digit at or after P
+ * (within END) into OUT as "PREFIX1.2.3": digits and dots only, so
+ * "14.0.6-1ubuntu1" gives "14.0.6". Returns 0, or -1 when none. */
+static int take_version(const char *p, const char *end, const char *prefix,
+			char *out, size_t cap)
+{
+	size_t n = 0;
+
+	while (p < end && (*p < '0' || *p > '9'))
+		p++;
+	while (p + n < end && ((p[n] >= '0' && p[n] <= '9') || p[n] == '.'))
+		n++;
+	while (n > 0 && p[n - 1] == '.')
+		n--;
+	if (n == 0)
+		return -1;
+	if (snprintf(out, cap, "%s%.*s", prefix, (int)n, p) >= (int)cap)
+		return -1;
+	return 0;
+}
+
+/* Finds NEEDLE in [S, END). */
+static const char *find(const char *s, const char *end, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	return memmem(s, (size_t)(end - s), needle, n);
+}
+
+void tm__identity_toolchain(const char *comment, size_t len, char *out,
+			    size_t cap)
+{
+	char gcc[64] = "", clang[64] = "", rustc[64] = "";
+	const char *p = comment, *stop = comment + len;
+
+	while (p < stop) {
+		const char *nul = memchr(p, '\0', (size_t)(stop - p));
+		const char *end = nul ? nul : stop;
+		const char *at;
+
+		if ((at = find(p, end, "rustc version ")) != NULL) {
+			take_version(at + 14, end, "rustc", rustc,
+				     sizeof rustc);
+		} else if ((at = find(p, end, "clang version ")) != NULL) {
+			take_version(at + 14, end, "clang", clang,
+				     sizeof clang);
+		} else if (end - p > 5 && memcmp(p, "GCC: ", 5) == 0) {
+			/* "GCC: (Debian 12.2.0-14) 12.2.0": the release
+			 * follows the vendor's parenthesis; skip it, as
+			 * it may carry a different, patched version. */
+			const char *q = p + 5;
+
+			if (q < end && *q == '(') {
+				const char *close = memchr(q, ')',
+							   (size_t)(end - q));
+				q = close ? close + 1 : end;
+			}
+			take_version(q, end, "gcc", gcc, sizeof gcc);
+		}
+		p = end + 1;
+	}
+	snprintf(out, cap, "%s",
+		 rustc[0] ? rustc : clang[0] ? clang : gcc[0] ? gcc :
+		 "unknown");
+	tm__identity_sanitize(out);
+}
+
+/* What one pass over the notes found. */
+struct found {
+	char version[128];
+	unsigned char build_id[64];
+	size_t build_id_len;
+	int has_build_id;
+};
+
+/* Reads the FDO package note's "version" into F->version. */
+static void read_package_note(const char *desc, size_t size, struct found *f)
+{
+	cJSON *root, *v;
+
+	if (size == 0 || size > FDO_NOTE_MAX || f->version[0])
+		return;
+	root = cJSON_ParseWithLength(desc, strnlen(desc, size));
+	if (!root)
+		return;
+	v = cJSON_GetObjectItemCaseSensitive(root, "version");
+	if (cJSON_IsString(v) && v->valuestring && v->valuestring[0]) {
+		snprintf(f->version, sizeof f->version, "%s", v->valuestring);
+		tm__identity_sanitize(f->version);
+	}
+	cJSON_Delete(root);
+}
+
+static void walk_notes(Elf_Data *data, struct found *f)
+{
+	size_t off = 0, next, name_off, desc_off;
+	GElf_Nhdr nh;
+	int count = 0;
+
+	if (!data || !data->d_buf)
+		return;
+	while (count++ < NOTES_MAX &&
+	       (next = gelf_getnote(data, off, &nh, &name_off,
+				    &desc_off)) > off) {
+		const char *name = (const char *)data->d_buf + name_off;
+		const char *desc = (const char *)data->d_buf + desc_off;
+
+		off = next;
+		if (nh.n_namesz != 4)
+			continue;
+		if (nh.n_type == FDO_NOTE_TYPE &&
+		    memcmp(name, "FDO", 4) == 0) {
+			read_package_note(desc, nh.n_descsz, f);
+		} else if (nh.n_type == NT_GNU_BUILD_ID &&
+			   memcmp(name, "GNU", 4) == 0 && !f->has_build_id &&
+			   nh.n_descsz > 0) {
+			size_t n = nh.n_descsz;
+
+			if (n > sizeof f->build_id)
+				n = sizeof f->build_id;
+			memcpy(f->build_id, desc, n);
+			f->build_id_len = n;
+			f->has_build_id = 1;
+		}
+	}
+}
+
+/* Walks the sections: notes and .comment. Returns the number of SHT_NOTE
+ * sections seen, so a file without section headers (sstrip) falls back to
+ * PT_NOTE segments. */
+static int walk_sections(Elf *elf, struct found *f, char *toolchain,
+			 size_t cap)
+{
+	size_t shstrndx = 0, n = 0;
+	int notes = 0, has_names;
+	Elf_Scn *scn = NULL;
+
+	has_names = elf_getshdrstrndx(elf, &shstrndx) == 0;
+	while (n++ < SECTIONS_MAX && (scn = elf_nextscn(elf, scn)) != NULL) {
+		GElf_Shdr sh;
+
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		if (sh.sh_type == SHT_NOTE) {
+			notes++;
+			walk_notes(elf_getdata(scn, NULL), f);
+		} else if (sh.sh_type == SHT_PROGBITS && has_names) {
+			const char *name = elf_strptr(elf, shstrndx,
+						      sh.sh_name);
+			Elf_Data *d;
+
+			if (!name || strcmp(name, ".comment") != 0)
+				continue;
+			d = elf_getdata(scn, NULL);
+			if (d && d->d_buf)
+				tm__identity_toolchain(d->d_buf, d->d_size,
+						       toolchain, cap);
+		}
+	}
+	return notes;
+}
+
+static void walk_segments(Elf *elf, struct found *f)
+{
+	size_t phnum = 0;
+
+	if (elf_getphdrnum(elf, &phnum) != 0)
+		return;
+	for (size_t i = 0; i < phnum && i < SECTIONS_MAX; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_NOTE)
+			continue;
+		/* 8-aligned note segments use the GNU 8-byte layout. */
+		walk_notes(elf_getdata_rawchunk(elf, (int64_t)ph.p_offset,
+						ph.p_filesz,
+						ph.p_align == 8 ? ELF_T_NHDR8 :
+						ELF_T_NHDR), f);
+	}
+}
+
+static int elf_ready;
+
+static void elf_init(void)
+{
+	elf_ready = elf_version(EV_CURRENT) != EV_NONE;
+}
+
+/* Fills OUT->program from PATH's last component. */
+static void set_program(const char *path, struct tm__identity *out)
+{
+	static const char deleted[] = " (deleted)";
+	const char *base = path ? strrchr(path, '/') : NULL;
+	size_t n, dn = sizeof deleted - 1;
+
+	base = base ? base + 1 : path ? path : "";
+	n = strlen(base);
+	/* readlink("/proc/PID/exe") of a replaced binary ends so. */
+	if (n > dn && strcmp(base + n - dn, deleted) == 0)
+		n -= dn;
+	if (n >= sizeof out->program)
+		n = sizeof out->program - 1;
+	memcpy(out->program, base, n);
+	out->program[n] = '\0';
+	if (n == 0)
+		snprintf(out->program, sizeof out->program, "unknown");
+	tm__identity_sanitize(out->program);
+}
+
+int tm__identity_from_elf(const char *path, int fd, const char *env_version,
+			  struct tm__identity *out)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	struct found f;
+	int own_fd = -1, r = 0;
+	Elf *elf = NULL;
+	GElf_Ehdr eh;
+
+	memset(out, 0, sizeof *out);
+	memset(&f, 0, sizeof f);
+	set_program(path, out);
+	snprintf(out->version, sizeof out->version, "%s",
+		 env_version && *env_version ? env_version : "devel");
+	tm__identity_sanitize(out->version);
+	snprintf(out->toolchain, sizeof out->toolchain, "unknown");
+	snprintf(out->goarch, sizeof out->goarch, "%s",
+		 tm__identity_host_goarch());
+
+	if (fd < 0) {
+		if (!path)
+			return TM_EINVAL;
+		own_fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		if (own_fd < 0)
+			return -errno;
+		fd = own_fd;
+	}
+	pthread_once(&once, elf_init);
+	if (!elf_ready) {
+		r = TM_ENOTELF;
+		goto out;
+	}
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!elf || elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh)) {
+		r = TM_ENOTELF;
+		goto out;
+	}
+	snprintf(out->goarch, sizeof out->goarch, "%s",
+		 tm__identity_goarch(eh.e_machine, eh.e_ident[EI_CLASS],
+				     eh.e_ident[EI_DATA]));
+	if (walk_sections(elf, &f, out->toolchain, sizeof out->toolchain) == 0)
+		walk_segments(elf, &f);
+	memcpy(out->build_id, f.build_id, f.build_id_len);
+	out->build_id_len = f.build_id_len;
+	if (f.version[0]) {
+		memcpy(out->version, f.version, sizeof out->version);
+	} else if ((!env_version || !*env_version) && f.build_id_len > 0) {
+		size_t n = f.build_id_len < 6 ? f.build_id_len : 6;
+		char *p = out->version;
+
+		*p++ = 'b';
+		for (size_t i = 0; i < n; i++, p += 2)
+			snprintf(p, 3, "%02x", f.build_id[i]);
+	}
+out:
+	if (elf)
+		elf_end(elf);
+	if (own_fd >= 0)
+		close(own_fd);
+	return r;
+}
