@@ -16,6 +16,7 @@
 #include <execinfo.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -53,10 +54,15 @@ static const char *base_name(const char *path)
 	return slash ? slash + 1 : path;
 }
 
-/* Symbolizes PCS (return addresses) into FRAMES; names point into DWFL,
- * which the caller keeps alive while using them. */
+/* Symbol names as frames show them: without the ELF symbol version
+ * ("__libc_start_main@@GLIBC_2.34"), which says nothing about the code. */
+#define FRAME_NAME_MAX 256
+
+/* Symbolizes PCS (return addresses) into FRAMES, whose names are copied
+ * into NAMES. */
 static void symbolize(Dwfl *dwfl, void *const *pcs, size_t depth,
-		      struct tm__frame *frames)
+		      struct tm__frame *frames,
+		      char (*names)[FRAME_NAME_MAX])
 {
 	for (size_t i = 0; i < depth; i++) {
 		/* A return address points after the call: look up the call
@@ -64,23 +70,27 @@ static void symbolize(Dwfl *dwfl, void *const *pcs, size_t depth,
 		Dwarf_Addr pc = (Dwarf_Addr)(uintptr_t)pcs[i] - 1;
 		Dwfl_Module *mod = dwfl ? dwfl_addrmodule(dwfl, pc) : NULL;
 		struct tm__frame *f = &frames[i];
-		const char *modpath = NULL, *sym = NULL;
+		const char *modname = NULL, *sym = NULL;
 		Dwarf_Addr start = 0;
 		GElf_Off off = 0;
 		GElf_Sym s;
 
 		memset(f, 0, sizeof *f);
 		if (mod) {
-			dwfl_module_info(mod, NULL, &start, NULL, NULL, NULL,
-					 &modpath, NULL);
+			modname = dwfl_module_info(mod, NULL, &start, NULL,
+						   NULL, NULL, NULL, NULL);
 			sym = dwfl_module_addrinfo(mod, pc, &off, &s, NULL,
 						   NULL, NULL);
 		}
 		if (sym) {
-			f->function = sym;
+			snprintf(names[i], FRAME_NAME_MAX, "%.*s",
+				 (int)strcspn(sym, "@"), sym);
+			f->function = names[i];
 			f->offset = off;
 		} else {
-			f->module = mod ? base_name(modpath) : "?";
+			snprintf(names[i], FRAME_NAME_MAX, "%s",
+				 modname ? base_name(modname) : "?");
+			f->module = names[i];
 			f->offset = pc - start;
 		}
 	}
@@ -90,6 +100,7 @@ static void symbolize(Dwfl *dwfl, void *const *pcs, size_t depth,
 static char *stack_name(const char *prefix, void *const *pcs, size_t depth)
 {
 	struct tm__frame frames[STACK_DEPTH];
+	static _Thread_local char names[STACK_DEPTH][FRAME_NAME_MAX];
 	Dwfl *dwfl = dwfl_begin(&self_callbacks);
 	char *name = malloc(TM__STACKNAME_MAX_LEN + 1);
 
@@ -101,7 +112,7 @@ static char *stack_name(const char *prefix, void *const *pcs, size_t depth)
 			dwfl = NULL;
 		}
 	}
-	symbolize(dwfl, pcs, depth, frames);
+	symbolize(dwfl, pcs, depth, frames, names);
 	if (name && tm__stackname_build(prefix, frames, depth, name,
 					TM__STACKNAME_MAX_LEN + 1) < 0) {
 		free(name);
