@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/* collector.h -- the parts of tmwatch-collector that do not speak HTTP:
+ * judging a request and storing an accepted report.
+ *
+ * check.c decides, from the method, path, content type and body alone,
+ * what the answer is (pure, fuzzed by tests/fuzz/fuzz_collector.c);
+ * store.c makes an accepted report durable as DATA/WEEK/X.json. main.c
+ * glues them to libmicrohttpd. Protocol: docs/collector.md.
+ */
+#ifndef TMWATCH_COLLECTOR_H
+#define TMWATCH_COLLECTOR_H
+
+#include <stddef.h>
+
+#include "uploadconfig.h"
+
+/* What check_request decided. STATUS 200 means "store it": WEEK and KEY
+ * (the X as printed, the file name stem) are then set. Otherwise REASON
+ * is the one-line text sent back to the client. */
+struct collector_verdict {
+	int status;
+	char reason[320];
+	char week[11];
+	char key[40];
+};
+
+/* check_request judges POST /upload/DATE with BODY (LEN bytes; NULL when
+ * empty) against CFGS: 404 for another path, 405 for another method, 415
+ * without a JSON content type, 400 for an invalid report, a Week other than
+ * DATE, or anything no config allows. Never touches the disk. Any thread. */
+void check_request(const struct tm__upload_configs *cfgs, const char *method,
+		   const char *url, const char *content_type,
+		   const char *body, size_t len, struct collector_verdict *v);
+
+/* check_path tells whether URL is /upload/YYYY-MM-DD; the date goes into
+ * DATE. Returns 1 or 0. */
+int check_path(const char *url, char date[11]);
+
+/* store_report writes BODY durably as DATADIR/WEEK/KEY.json (temp, fsync,
+ * link, fsync of the directory) unless it is already there. Returns 0 when
+ * stored, 1 when the same bytes were already stored (the same upload sent
+ * twice), -EEXIST when a different report holds that key, or -errno. */
+int store_report(const char *datadir, const char *week, const char *key,
+		 const char *body, size_t len);
+
+#endif
