@@ -1,13 +1,130 @@
 /* SPDX-License-Identifier: MIT */
-/* capture_init.c -- LOAD-TIME: prepares crash capture in the process.
+/* capture_init.c -- LOAD-TIME: checks the crash channel and prepares crash
+ * capture in the process (buffer, exe path, alternate stack, handlers).
  *
- * Zone: LOAD-TIME only. Filled by the crash-capture work (issue 3); for now
- * the shim loads and does nothing, so wrapped programs are unaffected.
+ * Zone: LOAD-TIME only: the shim's constructor (shim_main.c) and library
+ * mode's tm_crash_monitor_start. May use libc freely (getenv, readlink,
+ * mmap) because no crash is being handled yet; prepares everything so the
+ * handler only fills and sends (STYLE §5). Environment variables are
+ * documented in docs/modes.md.
  */
-#include "capture.h"
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-/* LOAD-TIME. Returns 0; nothing is prepared yet. */
-int tm__capture_init(void)
+#include "capture.h"
+#include "tmwatch/common.h"
+
+static int parse_ulong(const char *s, char stop, unsigned long *out,
+		       const char **end)
 {
+	char *e;
+
+	if (!s || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	*out = strtoul(s, &e, 10);
+	if (errno || *e != stop)
+		return -1;
+	if (end)
+		*end = e;
+	return 0;
+}
+
+/* LOAD-TIME. TMWATCH_FD=N and TMWATCH_FD_INO=DEV:INO are set by the
+ * watchdog for its child and inherited by every descendant. */
+int tm__capture_channel_from_env(unsigned long *dev, unsigned long *ino)
+{
+	const char *fds = getenv("TMWATCH_FD");
+	const char *ids = getenv("TMWATCH_FD_INO");
+	unsigned long fd;
+	struct stat st;
+	int type = 0;
+	socklen_t tlen = sizeof(type);
+
+	if (!fds)
+		return -ENOENT;
+	if (parse_ulong(fds, '\0', &fd, NULL) || fd > INT_MAX ||
+	    parse_ulong(ids, ':', dev, &ids) ||
+	    parse_ulong(ids + 1, '\0', ino, NULL))
+		return TM_ENOWATCHDOG;
+	if (fstat((int)fd, &st) != 0 || !S_ISSOCK(st.st_mode) ||
+	    st.st_dev != *dev || st.st_ino != *ino)
+		return TM_ENOWATCHDOG;
+	if (getsockopt((int)fd, SOL_SOCKET, SO_TYPE, &type, &tlen) != 0 ||
+	    type != SOCK_SEQPACKET)
+		return TM_ENOWATCHDOG;
+	return (int)fd;
+}
+
+static int ack_timeout_from_env(void)
+{
+	unsigned long ms;
+
+	if (parse_ulong(getenv("TMWATCH_ACK_TIMEOUT_MS"), '\0', &ms, NULL) ||
+	    ms < 10 || ms > 600000)
+		return TM__CAPTURE_ACK_TIMEOUT_MS;
+	return (int)ms;
+}
+
+/* LOAD-TIME. See capture.h. The state is complete before the first
+ * handler is installed, so a crash during installation is captured. */
+int tm__capture_install(int fd, unsigned long dev, unsigned long ino,
+			tm__sigaction_fn real, void *abort_slot)
+{
+	struct tm__capture_state *c = &tm__capture;
+	size_t cap = sizeof(struct tm_crash_record) + TM_RECORD_STACK_MAX;
+	struct sigaction sa;
+	size_t alt_size;
+	ssize_t n;
+	void *mem;
+	int sig;
+
+	if (c->active)
+		return 0;
+	/* NORESERVE: the 256 KiB stack area costs nothing until a crash. */
+	mem = mmap(NULL, cap, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (mem == MAP_FAILED)
+		return -errno;
+	c->rec = mem;
+	c->rec_cap = cap;
+	n = readlink("/proc/self/exe", c->exe, sizeof(c->exe) - 1);
+	c->exe_len = n > 0 ? (unsigned)n : 0;
+	c->exe[c->exe_len] = '\0';
+	c->channel_fd = fd;
+	c->channel_dev = dev;
+	c->channel_ino = ino;
+	c->ack_timeout_ms = ack_timeout_from_env();
+	c->abort_slot = abort_slot;
+	c->real_sigaction = real;
+	/* The main thread's; later threads get theirs in pthread_create.c.
+	 * Never released: the main thread's ends with the process. */
+	(void)tm__capture_altstack_ensure(&alt_size);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = tm__capture_handler;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
+	sigfillset(&sa.sa_mask);
+	for (sig = 1; sig < TM__CAPTURE_NSIG; sig++) {
+		if (!tm__capture_is_crash_signal(sig))
+			continue;
+		/* What is there now (SIG_DFL, an inherited SIG_IGN, or in
+		 * library mode the program's own handler) is the program's
+		 * view: the handler chains to it. */
+		if (real(sig, NULL, &c->prog[sig]) != 0)
+			memset(&c->prog[sig], 0, sizeof(c->prog[sig]));
+	}
+	__atomic_store_n(&c->active, 1, __ATOMIC_SEQ_CST);
+	for (sig = 1; sig < TM__CAPTURE_NSIG; sig++) {
+		if (tm__capture_is_crash_signal(sig))
+			(void)real(sig, &sa, NULL);
+	}
 	return 0;
 }
