@@ -1,0 +1,429 @@
+/* SPDX-License-Identifier: MIT */
+/* test_identity.c -- program identity from real ELF files: the example with
+ * a package note, programs compiled here with cc and clang, /bin/true, a
+ * file without section headers and a file that is not ELF at all. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <elf.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "identity.h"
+#include "testutil.h"
+#include "tmwatch/common.h"
+
+static int fresh_dir(void **state)
+{
+	*state = tu_tmpdir("identity");
+	return 0;
+}
+
+static int remove_dir(void **state)
+{
+	tu_rmrf(*state);
+	free(*state);
+	return 0;
+}
+
+/* Runs ARGV (bounded), failing the test with its stderr unless it exits
+ * 0. Returns its stdout (caller frees). */
+static char *run_ok(char *const argv[])
+{
+	char *out = NULL, *err = NULL;
+	int status = tu_run(argv, NULL, &out, &err, 60000);
+
+	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg("%s: %s: %s", argv[0], tu_describe_status(status),
+			 err ? err : "");
+	free(err);
+	return out;
+}
+
+/* Compiles a one-line C program with COMPILER (plus EXTRA, may be NULL)
+ * into DIR/NAME and returns its path, or NULL when COMPILER is missing. */
+static char *compile(const char *dir, const char *compiler, const char *name,
+		     const char *extra)
+{
+	char *src = tu_path(dir, "prog.c"), *exe = tu_path(dir, name);
+	static const char text[] = "int main(void) { return 0; }\n";
+	char *argv[] = { (char *)compiler, "-O1", "-o", exe, src,
+			 (char *)extra, NULL };
+	char *probe[] = { "sh", "-c", NULL, NULL };
+	char cmd[256];
+	int status;
+
+	snprintf(cmd, sizeof cmd, "command -v %s", compiler);
+	probe[2] = cmd;
+	status = tu_run(probe, NULL, NULL, NULL, 10000);
+	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		free(src);
+		free(exe);
+		return NULL;
+	}
+	assert_int_equal(tu_write_file(src, text, sizeof text - 1), 0);
+	free(run_ok(argv));
+	free(src);
+	return exe;
+}
+
+/* The build-id as readelf -n prints it, in lower-case hex. */
+static void readelf_build_id(const char *path, char *hex, size_t cap)
+{
+	char *argv[] = { "readelf", "-n", (char *)path, NULL };
+	char *out = run_ok(argv), *at = strstr(out, "Build ID: ");
+	size_t n = 0;
+
+	assert_non_null(at);
+	at += 10;
+	while (n + 1 < cap && at[n] && at[n] != '\n' && at[n] != ' ') {
+		hex[n] = at[n];
+		n++;
+	}
+	hex[n] = '\0';
+	free(out);
+}
+
+static void expect_build_id(const struct tm__identity *id, const char *hex)
+{
+	char got[2 * sizeof id->build_id + 1], want[16];
+
+	for (size_t i = 0; i < id->build_id_len; i++)
+		snprintf(got + 2 * i, 3, "%02x", id->build_id[i]);
+	got[2 * id->build_id_len] = '\0';
+	assert_string_equal(got, hex);
+	snprintf(want, sizeof want, "b%.12s", hex);
+	assert_string_equal(id->version, want);
+}
+
+/* "gcc" + cc -dumpfullversion, "clang" + clang -dumpversion. */
+static void compiler_version(const char *compiler, const char *flag,
+			     const char *prefix, char *out, size_t cap)
+{
+	char *argv[] = { (char *)compiler, (char *)flag, NULL };
+	char *v = run_ok(argv);
+
+	v[strcspn(v, "\n")] = '\0';
+	snprintf(out, cap, "%s%s", prefix, v);
+	free(v);
+}
+
+static char *example(const char *name)
+{
+	const char *dir = getenv("TMWATCH_EXAMPLES");
+
+	if (!dir || !*dir)
+		fail_msg("TMWATCH_EXAMPLES is not set (run through ctest)");
+	return tu_path(dir, name);
+}
+
+static void package_note_gives_the_version(void **state)
+{
+	char *path = example("versioned_tool"), gcc[64];
+	struct tm__identity id;
+
+	compiler_version("cc", "-dumpfullversion", "gcc", gcc, sizeof gcc);
+	assert_int_equal(tm__identity_from_elf(path, -1, NULL, &id), 0);
+	assert_string_equal(id.program, "versioned_tool");
+	assert_string_equal(id.version, "2.4.1");
+	assert_string_equal(id.toolchain, gcc);
+	assert_string_equal(id.goarch, "amd64");
+	assert_int_equal(id.build_id_len, 20);
+	/* The note outranks the wrapper's TMWATCH_PROGRAM_VERSION. */
+	assert_int_equal(tm__identity_from_elf(path, -1, "9.9", &id), 0);
+	assert_string_equal(id.version, "2.4.1");
+	free(path);
+}
+
+static void open_fd_is_read_and_left_open(void **state)
+{
+	char *path = example("versioned_tool");
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct tm__identity id;
+
+	assert_true(fd >= 0);
+	assert_int_equal(tm__identity_from_elf(
+				 "/opt/bin/versioned_tool (deleted)", fd,
+				 NULL, &id), 0);
+	assert_string_equal(id.program, "versioned_tool");
+	assert_string_equal(id.version, "2.4.1");
+	assert_true(fcntl(fd, F_GETFD) >= 0);
+	close(fd);
+	free(path);
+}
+
+static void build_id_gives_the_version_without_a_note(void **state)
+{
+	char *exe = compile(*state, "cc", "plain", "-Wl,--build-id=sha1");
+	char hex[160], gcc[64];
+	struct tm__identity id;
+
+	readelf_build_id(exe, hex, sizeof hex);
+	compiler_version("cc", "-dumpfullversion", "gcc", gcc, sizeof gcc);
+	assert_int_equal(tm__identity_from_elf(exe, -1, NULL, &id), 0);
+	assert_string_equal(id.program, "plain");
+	expect_build_id(&id, hex);
+	assert_string_equal(id.toolchain, gcc);
+	assert_string_equal(id.goarch, "amd64");
+	free(exe);
+}
+
+static void env_version_beats_the_build_id(void **state)
+{
+	char *exe = compile(*state, "cc", "plain", "-Wl,--build-id=sha1");
+	struct tm__identity id;
+
+	assert_int_equal(tm__identity_from_elf(exe, -1, "1.2-rc1/x", &id), 0);
+	assert_string_equal(id.version, "1.2_rc1_x");
+	assert_int_equal(id.build_id_len, 20);
+	free(exe);
+}
+
+static void no_note_and_no_build_id_is_devel(void **state)
+{
+	char *exe = compile(*state, "cc", "anon", "-Wl,--build-id=none");
+	struct tm__identity id;
+
+	assert_int_equal(tm__identity_from_elf(exe, -1, NULL, &id), 0);
+	assert_string_equal(id.version, "devel");
+	assert_int_equal(id.build_id_len, 0);
+	assert_int_equal(tm__identity_from_elf(exe, -1, "", &id), 0);
+	assert_string_equal(id.version, "devel");
+	free(exe);
+}
+
+static void bin_true_is_identified_by_its_build_id(void **state)
+{
+	struct tm__identity id;
+	char hex[160];
+
+	readelf_build_id("/bin/true", hex, sizeof hex);
+	assert_int_equal(tm__identity_from_elf("/bin/true", -1, NULL, &id),
+			 0);
+	assert_string_equal(id.program, "true");
+	expect_build_id(&id, hex);
+	assert_string_equal(id.goarch, "amd64");
+	/* Debian strips .comment from its packages. */
+	assert_true(strcmp(id.toolchain, "unknown") == 0 ||
+		    strncmp(id.toolchain, "gcc", 3) == 0);
+}
+
+static void clang_program_reports_clang_not_crt_gcc(void **state)
+{
+	char *exe = compile(*state, "clang", "viaclang", NULL);
+	char want[64];
+	struct tm__identity id;
+
+	if (!exe)
+		skip();
+	compiler_version("clang", "-dumpversion", "clang", want,
+			 sizeof want);
+	assert_int_equal(tm__identity_from_elf(exe, -1, NULL, &id), 0);
+	assert_string_equal(id.toolchain, want);
+	free(exe);
+}
+
+/* Copies SRC to DST with the section header table removed from the ELF
+ * header (as sstrip does): only program headers remain. */
+static void strip_section_headers(const char *src, const char *dst)
+{
+	size_t len;
+	char *data = tu_read_file(src, &len);
+	Elf64_Ehdr eh;
+
+	assert_non_null(data);
+	assert_true(len > sizeof eh);
+	memcpy(&eh, data, sizeof eh);
+	eh.e_shoff = 0;
+	eh.e_shnum = 0;
+	eh.e_shstrndx = 0;
+	memcpy(data, &eh, sizeof eh);
+	assert_int_equal(tu_write_file(dst, data, len), 0);
+	free(data);
+}
+
+static void notes_are_found_through_segments_without_sections(void **state)
+{
+	char *path = example("versioned_tool");
+	char *copy = tu_path(*state, "sstripped");
+	struct tm__identity id;
+
+	strip_section_headers(path, copy);
+	assert_int_equal(tm__identity_from_elf(copy, -1, NULL, &id), 0);
+	assert_string_equal(id.program, "sstripped");
+	assert_string_equal(id.version, "2.4.1");
+	assert_int_equal(id.build_id_len, 20);
+	assert_string_equal(id.toolchain, "unknown"); /* .comment is gone */
+	free(path);
+	free(copy);
+}
+
+static void non_elf_file_fails_but_fills_defaults(void **state)
+{
+	char *path = tu_path(*state, "script.sh");
+	struct tm__identity id;
+
+	assert_int_equal(tu_write_file(path, "#!/bin/sh\nexit 0\n", 17), 0);
+	assert_int_equal(tm__identity_from_elf(path, -1, NULL, &id),
+			 TM_ENOTELF);
+	assert_string_equal(id.program, "script.sh");
+	assert_string_equal(id.version, "devel");
+	assert_string_equal(id.toolchain, "unknown");
+	assert_string_equal(id.goarch, "amd64");
+	assert_int_equal(id.build_id_len, 0);
+	assert_int_equal(tm__identity_from_elf(path, -1, "3.1", &id),
+			 TM_ENOTELF);
+	assert_string_equal(id.version, "3.1");
+	free(path);
+}
+
+static void missing_file_fails_but_fills_defaults(void **state)
+{
+	char *path = tu_path(*state, "gone-tool@2");
+	struct tm__identity id;
+
+	assert_int_equal(tm__identity_from_elf(path, -1, NULL, &id),
+			 -ENOENT);
+	assert_string_equal(id.program, "gone_tool_2");
+	assert_string_equal(id.version, "devel");
+	assert_string_equal(id.goarch, "amd64");
+	assert_int_equal(tm__identity_from_elf(NULL, -1, NULL, &id),
+			 TM_EINVAL);
+	assert_string_equal(id.program, "unknown");
+	free(path);
+}
+
+static void toolchain_prefers_rustc_then_clang_then_gcc(void **state)
+{
+	static const struct {
+		const char *comment;
+		size_t len;
+		const char *want;
+	} cases[] = {
+#define C(s, w) { s, sizeof s - 1, w }
+		C("GCC: (Debian 12.2.0-14) 12.2.0\0", "gcc12.2.0"),
+		C("GCC: (Debian 12.2.0-14) 12.2.0\0Debian clang version "
+		  "14.0.6\0", "clang14.0.6"),
+		C("GCC: (GNU) 13.2.0\0rustc version 1.95.0 (0123abc "
+		  "2026-01-01)\0GCC: (GNU) 13.2.0\0", "rustc1.95.0"),
+		C("GCC: (GNU) 4.8.5 20150623 (Red Hat 4.8.5-44)\0",
+		  "gcc4.8.5"),
+		C("GCC: (Ubuntu 11.4.0-1ubuntu1~22.04) 11.4.0\0"
+		  "GCC: (GNU) 13.1.0\0", "gcc13.1.0"),
+		C("Ubuntu clang version 14.0.0-1ubuntu1.1\0", "clang14.0.0"),
+		C("clang version 17.0.0 (https://github.com/llvm/x 1a2b)\0"
+		  "Linker: LLD 17.0.0\0", "clang17.0.0"),
+		C("Linker: LLD 14.0.6\0", "unknown"),
+		C("GCC: (GNU)\0", "unknown"),
+		C("", "unknown"),
+		C("GCC: (unterminated 9.1", "unknown"),
+		C("GCC: 9.1.0", "gcc9.1.0"),
+#undef C
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char out[64];
+
+		tm__identity_toolchain(cases[i].comment, cases[i].len, out,
+				       sizeof out);
+		if (strcmp(out, cases[i].want) != 0)
+			fail_msg("case %zu: got '%s', want '%s'", i, out,
+				 cases[i].want);
+	}
+}
+
+static void sanitize_keeps_only_file_name_safe_bytes(void **state)
+{
+	char s[] = "a/b-c@d\x01\xc3\xa9+~._Z9 x";
+
+	tm__identity_sanitize(s);
+	assert_string_equal(s, "a_b_c_d___+~._Z9_x");
+}
+
+static void goarch_uses_go_spelling(void **state)
+{
+	assert_string_equal(tm__identity_goarch(EM_X86_64, ELFCLASS64,
+						ELFDATA2LSB), "amd64");
+	assert_string_equal(tm__identity_goarch(EM_386, ELFCLASS32,
+						ELFDATA2LSB), "386");
+	assert_string_equal(tm__identity_goarch(EM_AARCH64, ELFCLASS64,
+						ELFDATA2LSB), "arm64");
+	assert_string_equal(tm__identity_goarch(EM_ARM, ELFCLASS32,
+						ELFDATA2LSB), "arm");
+	assert_string_equal(tm__identity_goarch(EM_RISCV, ELFCLASS64,
+						ELFDATA2LSB), "riscv64");
+	assert_string_equal(tm__identity_goarch(EM_PPC64, ELFCLASS64,
+						ELFDATA2LSB), "ppc64le");
+	assert_string_equal(tm__identity_goarch(EM_PPC64, ELFCLASS64,
+						ELFDATA2MSB), "ppc64");
+	assert_string_equal(tm__identity_goarch(EM_S390, ELFCLASS64,
+						ELFDATA2MSB), "s390x");
+	assert_string_equal(tm__identity_goarch(EM_MIPS, ELFCLASS32,
+						ELFDATA2LSB), "mipsle");
+	assert_string_equal(tm__identity_goarch(258, ELFCLASS64,
+						ELFDATA2LSB), "loong64");
+	assert_string_equal(tm__identity_goarch(EM_X86_64, ELFCLASS32,
+						ELFDATA2LSB), "unknown");
+	assert_string_equal(tm__identity_goarch(0xbeef, ELFCLASS64,
+						ELFDATA2LSB), "unknown");
+	assert_string_equal(tm__identity_host_goarch(), "amd64");
+}
+
+/* Not a pass/fail benchmark: it prints the cost per call, and fails only
+ * when something is grossly wrong (10x the 30 us target, leaving room for
+ * sanitizer builds and a busy machine). */
+static void identity_of_self_is_fast(void **state)
+{
+	struct tm__identity id;
+	struct timespec a, b;
+	const int rounds = 2000;
+	double us;
+
+	assert_int_equal(tm__identity_from_elf("/proc/self/exe", -1, NULL,
+					       &id), 0);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	for (int i = 0; i < rounds; i++)
+		tm__identity_from_elf("/proc/self/exe", -1, NULL, &id);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	us = ((double)(b.tv_sec - a.tv_sec) * 1e9 +
+	      (double)(b.tv_nsec - a.tv_nsec)) / 1e3 / rounds;
+	print_message("tm__identity_from_elf(/proc/self/exe): %.1f us per "
+		      "call (target < 30 us)\n", us);
+	assert_string_equal(id.program, "exe");
+	assert_true(us < 300.0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, fresh_dir, remove_dir)
+		T(package_note_gives_the_version),
+		T(open_fd_is_read_and_left_open),
+		T(build_id_gives_the_version_without_a_note),
+		T(env_version_beats_the_build_id),
+		T(no_note_and_no_build_id_is_devel),
+		T(bin_true_is_identified_by_its_build_id),
+		T(clang_program_reports_clang_not_crt_gcc),
+		T(notes_are_found_through_segments_without_sections),
+		T(non_elf_file_fails_but_fills_defaults),
+		T(missing_file_fails_but_fills_defaults),
+		T(toolchain_prefers_rustc_then_clang_then_gcc),
+		T(sanitize_keeps_only_file_name_safe_bytes),
+		T(goarch_uses_go_spelling),
+		T(identity_of_self_is_fast),
+#undef T
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
