@@ -193,7 +193,7 @@ static int by_path(const void *a, const void *b)
 		      ((const struct count_file *)b)->path);
 }
 
-/* Lists T/local/*.v1.count sorted by name into *out (malloc'd). A missing
+/* Lists the T/local .v1.count files sorted by name into *out (malloc'd). A missing
  * directory is an empty store; anything else unreadable is an error. */
 static int list_count_files(const char *dir, struct count_file **out,
 			    size_t *n)
@@ -582,6 +582,14 @@ static int cmd_clean(int argc, char **argv)
 /* The name of the script that ran us: for `sh ./x.sh` or `#!/bin/sh`
  * scripts the parent's argv is "sh ./x.sh", so skip the interpreter and
  * its options. */
+static void copy_name(char *buf, size_t cap, const char *s)
+{
+	size_t n = strnlen(s, cap - 1);
+
+	memcpy(buf, s, n);
+	buf[n] = 0;
+}
+
 static void caller_name(char *buf, size_t cap)
 {
 	static const char *const interpreters[] = { "sh", "bash", "dash",
@@ -591,7 +599,7 @@ static void caller_name(char *buf, size_t cap)
 	size_t len = 0;
 	FILE *f;
 
-	snprintf(buf, cap, "unknown");
+	copy_name(buf, cap, "unknown");
 	snprintf(path, sizeof path, "/proc/%d/cmdline", (int)getppid());
 	f = fopen(path, "r");
 	if (!f)
@@ -609,19 +617,18 @@ static void caller_name(char *buf, size_t cap)
 		     sizeof interpreters[0]; i++)
 			if (strcmp(base, interpreters[i]) == 0)
 				is_interp = 1;
+		/* `sh -c 'text'` names no script: fall back to the shell. */
+		if (strcmp(arg, "-c") == 0)
+			break;
 		if (*base && !is_interp && arg[0] != '-') {
-			snprintf(buf, cap, "%s", base);
-			return;
-		}
-		if (off == 0 && !is_interp && *base) {
-			snprintf(buf, cap, "%s", base);
+			copy_name(buf, cap, base);
 			return;
 		}
 		off += strlen(arg) + 1;
 	}
 	/* Only an interpreter (interactive shell): use its name. */
 	const char *base = strrchr(args, '/');
-	snprintf(buf, cap, "%s", base ? base + 1 : args);
+	copy_name(buf, cap, base ? base + 1 : args);
 }
 
 static int parse_count(const char *s, uint64_t *n)
