@@ -168,7 +168,7 @@ static void in_mount_namespace(int (*fn)(const char *), const char *dir)
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		if (unshare(CLONE_NEWNS) < 0 ||
-		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		    mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0) {
 			fprintf(stderr, "cannot unshare mounts: %s\n",
 				strerror(errno));
 			_exit(SKIP_STATUS);
@@ -195,11 +195,13 @@ static void in_mount_namespace(int (*fn)(const char *), const char *dir)
  * no temp file behind. */
 static int full_disk_child(const char *dir)
 {
-	char *old = tu_path(dir, "mode"), *fill = tu_path(dir, "filler");
 	static char big[256 * 1024];
-	char got[4096];
+	char old[PATH_MAX], fill[PATH_MAX], weekends[PATH_MAX], got[4096];
 	int fd, r;
 
+	snprintf(old, sizeof old, "%s/mode", dir);
+	snprintf(fill, sizeof fill, "%s/filler", dir);
+	snprintf(weekends, sizeof weekends, "%s/weekends", dir);
 	CHILD_CHECK(mount("tmpfs", dir, "tmpfs", 0, "size=64k") == 0);
 	CHILD_CHECK(tm__fs_write_atomic(old, "old\n", 4, 0644, 1) == 0);
 	fd = open(fill, O_WRONLY | O_CREAT, 0644);
@@ -211,8 +213,7 @@ static int full_disk_child(const char *dir)
 	memset(big, 'x', sizeof big);
 	r = tm__fs_write_atomic(old, big, sizeof big, 0644, 1);
 	CHILD_CHECK(r == -ENOSPC);
-	r = tm__fs_create_new(tu_path(dir, "weekends"), big, sizeof big,
-			      0644, 1);
+	r = tm__fs_create_new(weekends, big, sizeof big, 0644, 1);
 	CHILD_CHECK(r == -ENOSPC);
 	list_dir(dir, got, sizeof got);
 	if (strcmp(got, "filler mode") != 0) {
@@ -233,12 +234,12 @@ static void write_atomic_on_a_full_disk_leaves_no_temp(void **state)
 /* In the child: the directory bind-mounted read-only over itself. */
 static int read_only_child(const char *dir)
 {
-	char *p = tu_path(dir, "mode");
-	char got[4096];
+	char p[PATH_MAX], got[4096];
 
+	snprintf(p, sizeof p, "%s/mode", dir);
 	CHILD_CHECK(tm__fs_write_atomic(p, "old\n", 4, 0644, 0) == 0);
-	CHILD_CHECK(mount(dir, dir, NULL, MS_BIND, NULL) == 0);
-	CHILD_CHECK(mount(NULL, dir, NULL,
+	CHILD_CHECK(mount(dir, dir, "none", MS_BIND, NULL) == 0);
+	CHILD_CHECK(mount("none", dir, "none",
 			  MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) == 0);
 	CHILD_CHECK(tm__fs_write_atomic(p, "new\n", 4, 0644, 1) == -EROFS);
 	list_dir(dir, got, sizeof got);
