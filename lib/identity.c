@@ -9,7 +9,10 @@
  * is untrusted: libelf and gelf_getnote bound-check the notes, and the
  * .comment walk never reads past its section. Runs whenever a monitored
  * process opens the store, so it touches only section headers, notes and
- * .comment (ELF_C_READ_MMAP: no copy of the file). Never prints.
+ * .comment (ELF_C_READ_MMAP: no copy of the file). A mapped file that
+ * shrinks under us would raise SIGBUS; the kernel refuses writes to a
+ * running executable (ETXTBSY), so callers read a file whose process is
+ * alive (/proc/PID/exe, or their own). Never prints.
  */
 #define _GNU_SOURCE
 #include "identity.h"

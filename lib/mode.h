@@ -31,8 +31,10 @@ struct tm__mode_info {
 /* tm__mode_load reads STORE_DIR/mode and the environment into *OUT. It
  * never creates a file or directory. A missing file is local with
  * file_error 0; an unreadable or invalid one is local with file_error set
- * (never on by accident). With TMWATCH_TELEMETRY=off the file is not even
- * opened. Returns 0, or TM_EINVAL for NULL arguments. */
+ * (never on by accident). The file is read even under TMWATCH_TELEMETRY=off
+ * so that status can show what it records (reading writes nothing;
+ * tm_telemetry_mode skips it). Returns 0, or TM_EINVAL for NULL arguments
+ * (with STORE_DIR NULL, *OUT is still local with the overrides applied). */
 int tm__mode_load(const char *store_dir, struct tm__mode_info *out);
 
 /* tm__mode_store writes "MODE YYYY-MM-DD\n" (NOW's UTC date) to
