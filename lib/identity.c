@@ -41,16 +41,26 @@
 #define EM_LOONGARCH 258
 #endif
 
-void tm__identity_sanitize(char *s)
+static void sanitize(char *s, int keep_dash)
 {
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 		      (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-		      c == '+' || c == '~'))
+		      c == '+' || c == '~' || (keep_dash && c == '-')))
 			*s = '_';
 	}
+}
+
+void tm__identity_sanitize(char *s)
+{
+	sanitize(s, 0);
+}
+
+void tm__identity_sanitize_program(char *s)
+{
+	sanitize(s, 1);
 }
 
 const char *tm__identity_goarch(unsigned machine, int elfclass, int data)
@@ -327,7 +337,7 @@ static void set_program(const char *path, struct tm__identity *out)
 	out->program[n] = '\0';
 	if (n == 0)
 		snprintf(out->program, sizeof out->program, "unknown");
-	tm__identity_sanitize(out->program);
+	tm__identity_sanitize_program(out->program);
 }
 
 int tm__identity_from_elf(const char *path, int fd, const char *env_version,

@@ -46,6 +46,12 @@ int tm__identity_from_elf(const char *path, int fd, const char *env_version,
  * keep the information and write '_' instead.) */
 void tm__identity_sanitize(char *s);
 
+/* tm__identity_sanitize_program is tm__identity_sanitize for program names,
+ * which keep '-' as Go telemetry's do ("clang-tidy", "rust-analyzer"): the
+ * program is the first field of a counter file name and the readers take
+ * it from the metadata, never by splitting the name. */
+void tm__identity_sanitize_program(char *s);
+
 /* tm__identity_goarch maps an ELF machine, class (ELFCLASS32/64) and data
  * encoding (ELFDATA2LSB/MSB) to Go's GOARCH spelling, or "unknown". */
 const char *tm__identity_goarch(unsigned machine, int elfclass, int data);

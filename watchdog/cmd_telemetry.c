@@ -705,7 +705,7 @@ static int cmd_count(int argc, char **argv)
 	snprintf(id.toolchain, sizeof id.toolchain, "unknown");
 	snprintf(id.goarch, sizeof id.goarch, "%s",
 		 tm__store_self_identity()->goarch);
-	tm__identity_sanitize(id.program);
+	tm__identity_sanitize_program(id.program);
 	tm__identity_sanitize(id.version);
 	err = tm__store_count_for(&id, name, strlen(name), n);
 	if (err == TM_EOFF || err == TM_EDISABLED)

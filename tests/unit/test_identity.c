@@ -295,7 +295,7 @@ static void missing_file_fails_but_fills_defaults(void **state)
 
 	assert_int_equal(tm__identity_from_elf(path, -1, NULL, &id),
 			 -ENOENT);
-	assert_string_equal(id.program, "gone_tool_2");
+	assert_string_equal(id.program, "gone-tool_2");
 	assert_string_equal(id.version, "devel");
 	assert_string_equal(id.goarch, "amd64");
 	assert_int_equal(tm__identity_from_elf(NULL, -1, NULL, &id),
@@ -349,6 +349,14 @@ static void sanitize_keeps_only_file_name_safe_bytes(void **state)
 
 	tm__identity_sanitize(s);
 	assert_string_equal(s, "a_b_c_d___+~._Z9_x");
+}
+
+static void program_names_keep_dashes(void **state)
+{
+	char s[] = "clang-tidy/x@y";
+
+	tm__identity_sanitize_program(s);
+	assert_string_equal(s, "clang-tidy_x_y");
 }
 
 static void goarch_uses_go_spelling(void **state)
@@ -420,6 +428,7 @@ int main(void)
 		T(missing_file_fails_but_fills_defaults),
 		T(toolchain_prefers_rustc_then_clang_then_gcc),
 		T(sanitize_keeps_only_file_name_safe_bytes),
+		T(program_names_keep_dashes),
 		T(goarch_uses_go_spelling),
 		T(identity_of_self_is_fast),
 #undef T
