@@ -118,8 +118,13 @@ static void logline(const struct MHD_Connection *conn, const char *method,
 	gmtime_r(&now, &tm);
 	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	pthread_mutex_lock(&mu);
-	fprintf(logf, "%s %s %s %.200s %d %zu %s\n", when, host,
-		method ? method : "-", url ? url : "-", status, len, what);
+	if (status)
+		fprintf(logf, "%s %s %s %.200s %d %zu %s\n", when, host,
+			method ? method : "-", url ? url : "-", status, len,
+			what);
+	else
+		fprintf(logf, "%s %s %s %.200s - %zu %s\n", when, host,
+			method ? method : "-", url ? url : "-", len, what);
 	fflush(logf);
 	pthread_mutex_unlock(&mu);
 }
@@ -221,6 +226,10 @@ static enum MHD_Result finish(struct MHD_Connection *conn, const char *method,
 			     "accepts", 0);
 	}
 	if (rq->scripted == -1) {
+		/* Said before holding, so a test knows the client is now
+		 * mid-flight. */
+		logline(conn, method, url, 0, rq->len,
+			"holding the request (scripted hang)");
 		hang();
 		logline(conn, method, url, 503, rq->len, "scripted hang");
 		return reply(conn, 503, "scripted hang ended", 0);
