@@ -1,0 +1,720 @@
+/* SPDX-License-Identifier: MIT */
+/* symbolize.c -- names program counters of a live process (DESIGN §5.2).
+ *
+ * The module table comes from /proc/PID/maps, read here rather than by
+ * dwfl_linux_proc_report so that each module's file can be checked
+ * against the build-id the process has in memory: a library upgraded
+ * while the program ran must not lend its names to the old code. A
+ * changed or deleted file is read through /proc/PID/map_files (the inode
+ * the process maps) while the process is alive; failing that the module
+ * gives module-only frames. Names come from DWARF, else the symbol
+ * tables, else the module file name (docs/stack-counters.md). Nothing
+ * here prints; the process examined is only read, never stopped.
+ */
+#define _GNU_SOURCE
+#include "symbolize.h"
+
+#include <dwarf.h>
+#include <elf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwelf.h>
+#include <elfutils/libdwfl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "demangle.h"
+
+/* Bounds on what /proc/PID/maps may make us do. */
+#define MAPS_LINES_MAX 65536
+#define MODULES_MAX 4096
+#define BUILD_ID_MAX 64
+#define NOTES_MAX 4096
+#define PHDRS_MAX 64
+
+static const char DELETED[] = " (deleted)";
+
+struct module {
+	uint64_t start, end;	/* lowest and highest mapped address */
+	uint64_t first_start;	/* lowest mapping and its file offset */
+	uint64_t first_offset;
+	uint64_t zero_start;	/* mapping of file offset 0, or 0 */
+	uint64_t zero_end;
+	uint64_t bias;		/* load bias: ELF vaddr + bias = address */
+	unsigned long inode;
+	int has_exec;
+	int changed;		/* file differs from the mapped one */
+	int symtab;		/* -1 unknown, 0 .dynsym only, 1 .symtab */
+	char *path;		/* without " (deleted)" */
+	char *name;		/* last component of path */
+	char *opened;		/* file the ELF was read from, or NULL */
+	Dwfl_Module *mod;	/* NULL: module-only frames */
+};
+
+struct tm__symbolizer {
+	pid_t pid;
+	Dwfl *dwfl;
+	Dwfl_Callbacks cb;
+	char *debuginfo_path;	/* the callbacks point at this */
+	struct module *mods;
+	size_t nmods;
+};
+
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+/* Reads LEN bytes at ADDR of the process into BUF. 0 or -errno. */
+static int read_mem(pid_t pid, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec local = { buf, len };
+	struct iovec remote = { (void *)(uintptr_t)addr, len };
+	ssize_t got = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+
+	if (got < 0)
+		return -errno;
+	return (size_t)got == len ? 0 : -EFAULT;
+}
+
+/* Finds an NT_GNU_BUILD_ID note in LEN bytes of notes. Returns its
+ * length (copied to ID) or 0. Every length is checked: the bytes come
+ * from a crashing process. */
+static size_t find_build_id(const unsigned char *p, size_t len,
+			    unsigned char *id)
+{
+	size_t off = 0;
+
+	while (len - off >= 12) {
+		uint32_t namesz, descsz, type;
+		size_t name_al, desc_al;
+
+		memcpy(&namesz, p + off, 4);
+		memcpy(&descsz, p + off + 4, 4);
+		memcpy(&type, p + off + 8, 4);
+		name_al = ((size_t)namesz + 3) & ~(size_t)3;
+		desc_al = ((size_t)descsz + 3) & ~(size_t)3;
+		off += 12;
+		if (name_al > len - off || desc_al > len - off - name_al)
+			return 0;
+		if (type == NT_GNU_BUILD_ID && namesz == 4 &&
+		    memcmp(p + off, "GNU", 4) == 0 && descsz > 0 &&
+		    descsz <= BUILD_ID_MAX) {
+			memcpy(id, p + off + name_al, descsz);
+			return descsz;
+		}
+		off += name_al + desc_al;
+	}
+	return 0;
+}
+
+/* Reads the build-id of the module mapped at M in process PID from its
+ * program headers in memory (64-bit ELF only). Returns its length, or 0
+ * when it cannot be read (the caller then trusts the file). */
+static size_t mem_build_id(pid_t pid, const struct module *m,
+			   unsigned char *id)
+{
+	Elf64_Phdr ph[PHDRS_MAX];
+	unsigned char notes[NOTES_MAX];
+	Elf64_Ehdr eh;
+	uint64_t vbase = UINT64_MAX;
+	size_t i, got;
+
+	if (!m->zero_start || read_mem(pid, m->zero_start, &eh, sizeof eh))
+		return 0;
+	if (memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
+	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phnum == 0 ||
+	    eh.e_phnum > PHDRS_MAX || eh.e_phentsize != sizeof ph[0] ||
+	    eh.e_phoff > m->zero_end - m->zero_start ||
+	    read_mem(pid, m->zero_start + eh.e_phoff, ph,
+		     eh.e_phnum * sizeof ph[0]))
+		return 0;
+	for (i = 0; i < eh.e_phnum; i++)
+		if (ph[i].p_type == PT_LOAD && ph[i].p_offset == 0)
+			vbase = ph[i].p_vaddr & ~(uint64_t)0xfff;
+	if (vbase == UINT64_MAX)
+		return 0;
+	for (i = 0; i < eh.e_phnum; i++) {
+		uint64_t len = ph[i].p_filesz;
+
+		if (ph[i].p_type != PT_NOTE)
+			continue;
+		if (len > sizeof notes)
+			len = sizeof notes;
+		if (read_mem(pid, m->zero_start - vbase + ph[i].p_vaddr,
+			     notes, len))
+			continue;
+		got = find_build_id(notes, len, id);
+		if (got)
+			return got;
+	}
+	return 0;
+}
+
+/* Load bias of M given its ELF file: the first mapping's address minus
+ * the vaddr its file offset has in the PT_LOAD that holds it. */
+static int elf_bias(Elf *elf, const struct module *m, uint64_t *bias)
+{
+	size_t i, n;
+
+	if (elf_getphdrnum(elf, &n) != 0)
+		return -1;
+	for (i = 0; i < n && i < 4096; i++) {
+		GElf_Phdr mem, *ph = gelf_getphdr(elf, (int)i, &mem);
+		uint64_t lo;
+
+		if (!ph || ph->p_type != PT_LOAD)
+			continue;
+		lo = ph->p_offset & ~(uint64_t)0xfff;
+		if (m->first_offset < lo ||
+		    m->first_offset >= ph->p_offset + ph->p_filesz)
+			continue;
+		*bias = m->first_start - (ph->p_vaddr - ph->p_offset +
+					  m->first_offset);
+		return 0;
+	}
+	return -1;
+}
+
+/* Opens the ELF for M: its path when it still holds the code the
+ * process maps, else /proc/PID/map_files. Returns an fd (the ELF's
+ * build-id checked) with *BIAS set, or -1 for module-only frames. */
+static int open_module(pid_t pid, struct module *m, uint64_t *bias)
+{
+	unsigned char want[BUILD_ID_MAX];
+	size_t want_len = mem_build_id(pid, m, want);
+	char alt[128];
+	int attempt;
+
+	for (attempt = 0; attempt < 2; attempt++) {
+		const char *file = m->path;
+		const void *have;
+		Elf *elf;
+		ssize_t have_len;
+		int fd, ok;
+
+		if (attempt == 1) {
+			if (!m->changed || !m->zero_start)
+				break;
+			snprintf(alt, sizeof alt, "/proc/%d/map_files/%"
+				 PRIx64 "-%" PRIx64, (int)pid, m->zero_start,
+				 m->zero_end);
+			file = alt;
+		} else if (m->changed) {
+			continue; /* deleted: the path names another file */
+		}
+		fd = open(file, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+		ok = elf && elf_kind(elf) == ELF_K_ELF;
+		if (ok && want_len) {
+			have_len = dwelf_elf_gnu_build_id(elf, &have);
+			ok = have_len == (ssize_t)want_len &&
+				memcmp(have, want, want_len) == 0;
+			if (!ok && attempt == 0)
+				m->changed = 1;
+		}
+		if (ok)
+			ok = elf_bias(elf, m, bias) == 0;
+		elf_end(elf);
+		if (ok) {
+			m->opened = strdup(file);
+			return fd;
+		}
+		close(fd);
+	}
+	return -1;
+}
+
+/* Parses one maps line into M's fields. Returns 0, or -1 to skip it
+ * (anonymous, special, or unparsable). */
+static int parse_maps_line(char *line, uint64_t *start, uint64_t *end,
+			   char *perms, uint64_t *offset,
+			   unsigned long *inode, char **path)
+{
+	int pos = 0;
+
+	if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s %" SCNx64
+		   " %*x:%*x %lu %n", start, end, perms, offset, inode,
+		   &pos) != 5 || pos == 0)
+		return -1;
+	line[strcspn(line, "\n")] = 0;
+	*path = line + pos;
+	return **path == '/' && *inode != 0 ? 0 : -1;
+}
+
+static struct module *find_or_add(struct tm__symbolizer *s, const char *path,
+				  unsigned long inode)
+{
+	struct module *m;
+	size_t len = strlen(path), dl = sizeof DELETED - 1;
+	int deleted = len > dl && strcmp(path + len - dl, DELETED) == 0;
+
+	if (deleted)
+		len -= dl;
+	for (size_t i = s->nmods; i-- > 0;) {
+		m = &s->mods[i];
+		if (m->inode == inode && strlen(m->path) == len &&
+		    memcmp(m->path, path, len) == 0)
+			return m;
+	}
+	if (s->nmods == MODULES_MAX)
+		return NULL;
+	m = realloc(s->mods, (s->nmods + 1) * sizeof *m);
+	if (!m)
+		return NULL;
+	s->mods = m;
+	m = &s->mods[s->nmods];
+	memset(m, 0, sizeof *m);
+	m->path = strndup(path, len);
+	if (!m->path)
+		return NULL;
+	s->nmods++;
+	m->name = (char *)base_name(m->path);
+	m->inode = inode;
+	m->changed = deleted;
+	m->symtab = -1;
+	m->start = UINT64_MAX;
+	return m;
+}
+
+static int read_maps(struct tm__symbolizer *s)
+{
+	char path[64], *line = NULL;
+	size_t cap = 0, lines = 0;
+	FILE *f;
+	int r = 0;
+
+	snprintf(path, sizeof path, "/proc/%d/maps", (int)s->pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (getline(&line, &cap, f) > 0 && lines++ < MAPS_LINES_MAX) {
+		uint64_t start, end, offset;
+		unsigned long inode;
+		char perms[5] = "", *file;
+		struct module *m;
+
+		if (parse_maps_line(line, &start, &end, perms, &offset,
+				    &inode, &file) != 0)
+			continue;
+		m = find_or_add(s, file, inode);
+		if (!m) {
+			r = -ENOMEM;
+			break;
+		}
+		if (start < m->start) {
+			m->start = start;
+			m->first_start = start;
+			m->first_offset = offset;
+		}
+		if (end > m->end)
+			m->end = end;
+		if (offset == 0 && !m->zero_start) {
+			m->zero_start = start;
+			m->zero_end = end;
+		}
+		if (perms[2] == 'x')
+			m->has_exec = 1;
+	}
+	free(line);
+	fclose(f);
+	return r;
+}
+
+/* The debuginfo search path: TMWATCH_DEBUG_DIRS before the system's,
+ * after libdwfl's defaults for debug links ("" and ".debug"). */
+static char *debug_path(void)
+{
+	const char *dirs = getenv("TMWATCH_DEBUG_DIRS");
+	char *p;
+
+	if (asprintf(&p, ":.debug:%s%s/usr/lib/debug",
+		     dirs && *dirs ? dirs : "", dirs && *dirs ? ":" : "") < 0)
+		return NULL;
+	return p;
+}
+
+int tm__symbolize_open(pid_t pid, struct tm__symbolizer **out)
+{
+	struct tm__symbolizer *s = calloc(1, sizeof *s);
+	int r = -ENOMEM;
+
+	*out = NULL;
+	if (!s)
+		return -ENOMEM;
+	s->pid = pid > 0 ? pid : getpid();
+	s->debuginfo_path = debug_path();
+	if (!s->debuginfo_path)
+		goto fail;
+	s->cb.find_elf = dwfl_linux_proc_find_elf;
+	s->cb.find_debuginfo = dwfl_standard_find_debuginfo;
+	s->cb.debuginfo_path = &s->debuginfo_path;
+	elf_version(EV_CURRENT);
+	s->dwfl = dwfl_begin(&s->cb);
+	if (!s->dwfl)
+		goto fail;
+	r = read_maps(s);
+	if (r != 0)
+		goto fail;
+	dwfl_report_begin(s->dwfl);
+	for (size_t i = 0; i < s->nmods; i++) {
+		struct module *m = &s->mods[i];
+		uint64_t bias = m->first_start;
+		int fd;
+
+		if (!m->has_exec)
+			continue;
+		fd = open_module(s->pid, m, &bias);
+		m->bias = bias;
+		if (fd < 0)
+			continue;
+		/* dwfl_report_elf owns FD from here, even on failure. */
+		m->mod = dwfl_report_elf(s->dwfl, m->name, m->opened, fd,
+					 bias, true);
+	}
+	dwfl_report_end(s->dwfl, NULL, NULL);
+	*out = s;
+	return 0;
+fail:
+	tm__symbolize_close(s);
+	return r;
+}
+
+void tm__symbolize_close(struct tm__symbolizer *s)
+{
+	if (!s)
+		return;
+	if (s->dwfl)
+		dwfl_end(s->dwfl);
+	for (size_t i = 0; i < s->nmods; i++) {
+		free(s->mods[i].path);
+		free(s->mods[i].opened);
+	}
+	free(s->mods);
+	free(s->debuginfo_path);
+	free(s);
+}
+
+static const struct module *module_at(const struct tm__symbolizer *s,
+				      uint64_t pc)
+{
+	for (size_t i = 0; i < s->nmods; i++)
+		if (s->mods[i].has_exec && pc >= s->mods[i].start &&
+		    pc < s->mods[i].end)
+			return &s->mods[i];
+	return NULL;
+}
+
+/* Room for one more frame in F. Returns its index or -1. */
+static long add_frame(struct tm__symframes *f)
+{
+	if (f->n == f->cap) {
+		size_t cap = f->cap ? f->cap * 2 : 64;
+		void *a, *b;
+
+		if (f->n >= TM__SYMBOLIZE_FRAMES_MAX)
+			return -1;
+		if (cap > TM__SYMBOLIZE_FRAMES_MAX)
+			cap = TM__SYMBOLIZE_FRAMES_MAX;
+		a = realloc(f->frames, cap * sizeof *f->frames);
+		if (a)
+			f->frames = a;
+		b = realloc(f->info, cap * sizeof *f->info);
+		if (b)
+			f->info = b;
+		if (!a || !b)
+			return -1;
+		f->cap = cap;
+	}
+	memset(&f->frames[f->n], 0, sizeof f->frames[0]);
+	memset(&f->info[f->n], 0, sizeof f->info[0]);
+	return (long)f->n++;
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+/* The frame name of a DWARF function DIE: its linkage name demangled,
+ * else its plain name (C). Follows abstract origins and specifications
+ * (inlined and out-of-line member functions). */
+static char *die_name(Dwarf_Die *die)
+{
+	Dwarf_Attribute a;
+	const char *raw = NULL;
+	char buf[TM__SYMBOLIZE_NAME_MAX];
+
+	if (dwarf_attr_integrate(die, DW_AT_linkage_name, &a) ||
+	    dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &a))
+		raw = dwarf_formstring(&a);
+	if (!raw && dwarf_attr_integrate(die, DW_AT_name, &a))
+		raw = dwarf_formstring(&a);
+	if (!raw)
+		return NULL;
+	(void)tm__demangle_name(raw, buf, sizeof buf);
+	return buf[0] ? strdup(buf) : NULL;
+}
+
+/* Entry of the physical function FN holding the module-relative address
+ * ADDR: its entry pc; for a part outside the first range (a .cold
+ * part), the start of the range holding ADDR (docs/stack-counters.md). */
+static int die_entry(Dwarf_Die *fn, Dwarf_Addr addr, Dwarf_Addr *entry)
+{
+	Dwarf_Addr base, lo, hi, part = 0;
+	ptrdiff_t off = 0;
+	int got = dwarf_entrypc(fn, entry) == 0, in_part = 0, same = 0;
+	int guard = 0;
+
+	while ((off = dwarf_ranges(fn, off, &base, &lo, &hi)) > 0 &&
+	       guard++ < 4096) {
+		if (!got) {
+			*entry = lo;
+			got = 1;
+		}
+		if (addr >= lo && addr < hi) {
+			part = lo;
+			in_part = 1;
+			same = *entry >= lo && *entry < hi;
+		}
+	}
+	if (in_part && !same)
+		*entry = part;
+	return got ? 0 : -1;
+}
+
+static int is_function_tag(int tag)
+{
+	return tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine ||
+		tag == DW_TAG_entry_point;
+}
+
+/* Adds the DWARF frames of PC (one per inline level). Returns the number
+ * added, 0 when DWARF does not cover PC, or -1 when out of room. */
+static int dwarf_frames(struct module *m, uint64_t pc, size_t idx,
+			struct tm__symframes *f)
+{
+	Dwarf_Die *scopes = NULL, *levels[TM__SYMBOLIZE_INLINE_MAX];
+	Dwarf_Die *phys = NULL;
+	Dwarf_Addr dbias, entry;
+	Dwarf_Files *files = NULL;
+	const char *debugfile = NULL, *mainfile = NULL;
+	Dwfl_Line *dl;
+	Dwarf_Die *cu = dwfl_module_addrdie(m->mod, pc, &dbias);
+	int nscopes, nlev = 0, i, line = 0, added = 0;
+	const char *file = NULL;
+
+	if (!cu)
+		return 0;
+	nscopes = dwarf_getscopes(cu, pc - dbias, &scopes);
+	for (i = 0; i < nscopes; i++) {
+		int tag = dwarf_tag(&scopes[i]);
+
+		if (!is_function_tag(tag))
+			continue;
+		if (tag != DW_TAG_inlined_subroutine) {
+			phys = &scopes[i];
+			break;
+		}
+		/* Past the cap, keep the innermost levels. */
+		if (nlev < TM__SYMBOLIZE_INLINE_MAX - 1)
+			levels[nlev++] = &scopes[i];
+	}
+	if (!phys || die_entry(phys, pc - dbias, &entry) != 0) {
+		free(scopes);
+		return 0;
+	}
+	levels[nlev++] = phys;
+	(void)dwarf_getsrcfiles(cu, &files, NULL);
+	dl = dwfl_module_getsrc(m->mod, pc);
+	if (dl)
+		file = dwfl_lineinfo(dl, NULL, &line, NULL, NULL, NULL);
+	dwfl_module_info(m->mod, NULL, NULL, NULL, NULL, NULL, &mainfile,
+			 &debugfile);
+	for (i = 0; i < nlev; i++) {
+		long k = add_frame(f);
+		struct tm__frame_info *inf;
+		int decl = 0;
+
+		if (k < 0) {
+			free(scopes);
+			return -1;
+		}
+		inf = &f->info[k];
+		inf->pc = pc;
+		inf->pc_index = idx;
+		inf->source = TM__SYM_DWARF;
+		inf->is_inlined = i < nlev - 1;
+		inf->function = die_name(levels[i]);
+		inf->module = strdup(m->name);
+		inf->module_path = strdup(m->path);
+		inf->debug_file = dup_or_null(debugfile ? debugfile : mainfile);
+		inf->module_changed = m->changed;
+		inf->line = line;
+		inf->file = dup_or_null(file);
+		f->frames[k].offset = pc - dbias - entry;
+		if (line > 0 && dwarf_decl_line(levels[i], &decl) == 0) {
+			f->frames[k].has_line = 1;
+			f->frames[k].line_offset = (long)line - decl;
+		}
+		added++;
+		/* The next outer level is at this level's call site. */
+		if (i < nlev - 1) {
+			Dwarf_Attribute a;
+			Dwarf_Word w = 0;
+
+			line = 0;
+			file = NULL;
+			if (dwarf_attr(levels[i], DW_AT_call_line, &a) &&
+			    dwarf_formudata(&a, &w) == 0 && w < INT_MAX)
+				line = (int)w;
+			if (files &&
+			    dwarf_attr(levels[i], DW_AT_call_file, &a) &&
+			    dwarf_formudata(&a, &w) == 0)
+				file = dwarf_filesrc(files, w, NULL, NULL);
+		}
+	}
+	free(scopes);
+	return added;
+}
+
+/* Whether M's names come from a .symtab (in the file or its debug file)
+ * or only from .dynsym. */
+static int has_symtab(struct module *m)
+{
+	Dwarf_Addr b;
+	Elf *elfs[2] = { NULL, NULL };
+	Dwarf *dw;
+
+	if (m->symtab >= 0)
+		return m->symtab;
+	m->symtab = 0;
+	elfs[0] = dwfl_module_getelf(m->mod, &b);
+	dw = dwfl_module_getdwarf(m->mod, &b);
+	elfs[1] = dw ? dwarf_getelf(dw) : NULL;
+	for (int i = 0; i < 2 && !m->symtab; i++) {
+		Elf_Scn *scn = NULL;
+
+		while (elfs[i] && (scn = elf_nextscn(elfs[i], scn))) {
+			GElf_Shdr sh;
+
+			if (gelf_getshdr(scn, &sh) &&
+			    sh.sh_type == SHT_SYMTAB) {
+				m->symtab = 1;
+				break;
+			}
+		}
+	}
+	return m->symtab;
+}
+
+static int one_pc(struct tm__symbolizer *s, uint64_t pc, size_t idx,
+		  struct tm__symframes *f)
+{
+	struct module *m = (struct module *)module_at(s, pc);
+	struct tm__frame_info *inf;
+	const char *sym = NULL, *mainfile = NULL;
+	char buf[TM__SYMBOLIZE_NAME_MAX];
+	GElf_Off off = 0;
+	GElf_Sym gs;
+	long k;
+	int r;
+
+	if (m && m->mod) {
+		r = dwarf_frames(m, pc, idx, f);
+		if (r != 0)
+			return r < 0 ? -1 : 0;
+		sym = dwfl_module_addrinfo(m->mod, pc, &off, &gs, NULL, NULL,
+					   NULL);
+		dwfl_module_info(m->mod, NULL, NULL, NULL, NULL, NULL,
+				 &mainfile, NULL);
+	}
+	k = add_frame(f);
+	if (k < 0)
+		return -1;
+	inf = &f->info[k];
+	inf->pc = pc;
+	inf->pc_index = idx;
+	if (!m)
+		return 0; /* TM__SYM_NONE: no name, no offset (an address) */
+	inf->module = strdup(m->name);
+	inf->module_path = strdup(m->path);
+	inf->module_changed = m->changed;
+	if (sym && tm__demangle_name(sym, buf, sizeof buf) != 0 && buf[0]) {
+		inf->source = has_symtab(m) ? TM__SYM_SYMTAB : TM__SYM_DYNSYM;
+		inf->function = strdup(buf);
+		inf->debug_file = dup_or_null(mainfile);
+		f->frames[k].offset = off;
+	} else {
+		inf->source = TM__SYM_MODULE;
+		f->frames[k].offset = pc - m->bias;
+	}
+	return 0;
+}
+
+int tm__symbolize_pcs(struct tm__symbolizer *s, const uint64_t *pcs,
+		      const unsigned char *is_exact, size_t n,
+		      struct tm__symframes *out)
+{
+	int r = 0;
+
+	memset(out, 0, sizeof *out);
+	for (size_t i = 0; i < n; i++) {
+		int exact = is_exact ? is_exact[i] : i == 0;
+		uint64_t pc = exact || pcs[i] == 0 ? pcs[i] : pcs[i] - 1;
+
+		if (one_pc(s, pc, i, out) != 0) {
+			r = out->n >= TM__SYMBOLIZE_FRAMES_MAX ? -E2BIG :
+				-ENOMEM;
+			break;
+		}
+	}
+	/* Point the frames at their strings only now: the arrays moved
+	 * while growing, the strings did not. */
+	for (size_t i = 0; i < out->n; i++) {
+		out->frames[i].function = out->info[i].function;
+		out->frames[i].module = out->info[i].module;
+	}
+	return r;
+}
+
+void tm__symframes_free(struct tm__symframes *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		free(f->info[i].file);
+		free(f->info[i].function);
+		free(f->info[i].module);
+		free(f->info[i].module_path);
+		free(f->info[i].debug_file);
+	}
+	free(f->frames);
+	free(f->info);
+	memset(f, 0, sizeof *f);
+}
+
+const char *tm__symbolize_source_name(enum tm__sym_source src)
+{
+	switch (src) {
+	case TM__SYM_DWARF:
+		return "dwarf";
+	case TM__SYM_SYMTAB:
+		return "symtab";
+	case TM__SYM_DYNSYM:
+		return "dynsym";
+	case TM__SYM_MODULE:
+		return "module";
+	default:
+		return "none";
+	}
+}
