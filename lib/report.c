@@ -242,8 +242,9 @@ static int get_counts(const cJSON *obj, const char *key, int stacks,
 				 : "a counter must be one line");
 			goto fail;
 		}
-		if (!cJSON_IsNumber(it) || d < 0 || d != (double)(int64_t)d ||
-		    d > 9.2e18) {
+		/* Range first: casting an out-of-range double is undefined. */
+		if (!cJSON_IsNumber(it) || !(d >= 0 && d <= 9.2e18) ||
+		    d != (double)(int64_t)d) {
 			rc = bad(why, cap, "%s%s: '%.60s': count must be a "
 				 "non-negative integer", where, key,
 				 it->string);

@@ -210,7 +210,10 @@ int tm__uploadconfig_check_endpoint(const char *url, char *why,
 		goto out;
 	}
 	curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
-	if (!scheme || (strcmp(scheme, "https") && strcmp(scheme, "http"))) {
+	/* libcurl also accepts "https:/host" and friends; insist on the
+	 * plain form, so what the config says is what we connect to. */
+	if (!scheme || (strcmp(scheme, "https") && strcmp(scheme, "http")) ||
+	    (strncmp(url, "https://", 8) && strncmp(url, "http://", 7))) {
 		rc = fail(why, whycap, NULL, "must be an https URL");
 		goto out;
 	}
@@ -233,6 +236,7 @@ out:
 
 static void free_program(struct tm__uc_program *p)
 {
+	free(p->name);
 	for (size_t i = 0; i < p->nversions; i++)
 		free(p->versions[i]);
 	free(p->versions);
