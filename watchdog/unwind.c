@@ -1,0 +1,417 @@
+/* SPDX-License-Identifier: MIT */
+/* unwind.c -- unwinds a crashed thread from its record (DESIGN §5.1).
+ *
+ * libunwind's remote API with accessors of our own: registers from the
+ * record (already the faulting context: the handler copied it from the
+ * ucontext, so there is no signal trampoline above the first frame),
+ * memory from the waiting child with process_vm_readv (the record's stack
+ * copy when refused), unwind tables from libunwind-ptrace, which needs
+ * only the pid and the module files, not ptrace. libdw's unwinder is the
+ * fallback when libunwind gives fewer than two frames. Names never come
+ * from here (symbolize does that). Never prints; single-threaded: the
+ * accessors find their state through one static pointer, because
+ * _UPT_find_proc_info hands libunwind its own argument, not ours.
+ */
+#define _GNU_SOURCE
+#include "unwind.h"
+
+#include <elfutils/libdwfl.h>
+#include <errno.h>
+#include <libunwind-ptrace.h>
+#include <libunwind.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+
+#include "tmwatch/common.h"
+
+#define PAGE 4096u
+#define CACHE_SLOTS 64
+#define EXEC_MAX 4096
+
+/* DWARF register numbers of the stack and program counter, and the
+ * return address register where the ABI has one (record.h). */
+#if defined(__x86_64__)
+#define ARCH_OURS TM_RECORD_ARCH_X86_64
+#define REG_SPN 7
+#define REG_PCN 16
+#define REG_LRN (-1)
+#define NREGS_DWFL 17
+#elif defined(__aarch64__)
+#define ARCH_OURS TM_RECORD_ARCH_AARCH64
+#define REG_SPN 31
+#define REG_PCN 32
+#define REG_LRN 30
+#define NREGS_DWFL 32
+#else
+#error "unwind.c: add this architecture's register numbers"
+#endif
+
+struct page {
+	uint64_t addr;		/* page address + 1; 0 = empty slot */
+	unsigned char bytes[PAGE];
+};
+
+struct range {
+	uint64_t start, end;
+};
+
+struct ctx {
+	const struct record *rec;
+	pid_t pid;
+	uint64_t regs[TM_RECORD_NREGS];
+	void *upt;
+	struct page *cache;	/* CACHE_SLOTS pages */
+	struct range *exec;	/* executable mappings of the child */
+	size_t nexec;
+	int used_copy;
+};
+
+static struct ctx *cur;
+
+/* Reads the executable mappings of PID: a PC outside all of them is a
+ * wild jump, not code. */
+static void read_exec_ranges(struct ctx *c)
+{
+	char path[64], line[512];
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%d/maps", (int)c->pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof line, f) && c->nexec < EXEC_MAX) {
+		unsigned long long s, e;
+		char perms[5];
+		struct range *r;
+
+		if (sscanf(line, "%llx-%llx %4s", &s, &e, perms) != 3 ||
+		    perms[2] != 'x')
+			continue;
+		r = realloc(c->exec, (c->nexec + 1) * sizeof *r);
+		if (!r)
+			break;
+		c->exec = r;
+		c->exec[c->nexec].start = s;
+		c->exec[c->nexec].end = e;
+		c->nexec++;
+	}
+	fclose(f);
+}
+
+static int is_code(const struct ctx *c, uint64_t pc)
+{
+	/* Without a table (maps unreadable) every PC may be code. */
+	if (c->nexec == 0)
+		return 1;
+	for (size_t i = 0; i < c->nexec; i++)
+		if (pc >= c->exec[i].start && pc < c->exec[i].end)
+			return 1;
+	return 0;
+}
+
+/* Reads one 8-byte word: the child's memory (one cached page per
+ * process_vm_readv), else the record's stack copy. 0 or -1. */
+static int read_word(struct ctx *c, uint64_t addr, uint64_t *val)
+{
+	uint64_t pg = addr & ~(uint64_t)(PAGE - 1);
+	size_t off = addr - pg;
+	const struct record *rec = c->rec;
+
+	if (off <= PAGE - 8) {
+		struct page *p = &c->cache[(pg / PAGE) % CACHE_SLOTS];
+
+		if (p->addr != pg + 1) {
+			struct iovec l = { p->bytes, PAGE };
+			struct iovec r = { (void *)(uintptr_t)pg, PAGE };
+
+			p->addr = process_vm_readv(c->pid, &l, 1, &r, 1, 0) ==
+				(ssize_t)PAGE ? pg + 1 : 0;
+		}
+		if (p->addr == pg + 1) {
+			memcpy(val, p->bytes + off, 8);
+			return 0;
+		}
+	} else {
+		struct iovec l = { val, 8 };
+		struct iovec r = { (void *)(uintptr_t)addr, 8 };
+
+		if (process_vm_readv(c->pid, &l, 1, &r, 1, 0) == 8)
+			return 0;
+	}
+	if (rec->stack && addr >= rec->hdr.stack_addr &&
+	    addr - rec->hdr.stack_addr <= rec->stack_len &&
+	    rec->stack_len - (addr - rec->hdr.stack_addr) >= 8) {
+		memcpy(val, rec->stack + (addr - rec->hdr.stack_addr), 8);
+		c->used_copy = 1;
+		return 0;
+	}
+	return -1;
+}
+
+static int acc_find_proc_info(unw_addr_space_t as, unw_word_t ip,
+			      unw_proc_info_t *pi, int need, void *arg)
+{
+	return _UPT_find_proc_info(as, ip, pi, need, cur->upt);
+}
+
+static void acc_put_unwind_info(unw_addr_space_t as, unw_proc_info_t *pi,
+				void *arg)
+{
+	_UPT_put_unwind_info(as, pi, cur->upt);
+}
+
+static int acc_get_dyn_info_list_addr(unw_addr_space_t as, unw_word_t *addr,
+				      void *arg)
+{
+	return _UPT_get_dyn_info_list_addr(as, addr, cur->upt);
+}
+
+static int acc_access_mem(unw_addr_space_t as, unw_word_t addr,
+			  unw_word_t *val, int write, void *arg)
+{
+	uint64_t v;
+
+	if (write)
+		return -UNW_EREADONLYREG;
+	if (read_word(cur, addr, &v) != 0)
+		return -UNW_EINVAL;
+	*val = v;
+	return 0;
+}
+
+static int acc_access_reg(unw_addr_space_t as, unw_regnum_t reg,
+			  unw_word_t *val, int write, void *arg)
+{
+	/* libunwind's register numbers are the DWARF ones on x86-64 and
+	 * AArch64, as are the record's. */
+	if (write || reg < 0 || reg >= cur->rec->hdr.nregs ||
+	    reg >= TM_RECORD_NREGS)
+		return -UNW_EBADREG;
+	*val = cur->regs[reg];
+	return 0;
+}
+
+static int acc_access_fpreg(unw_addr_space_t as, unw_regnum_t reg,
+			    unw_fpreg_t *val, int write, void *arg)
+{
+	return -UNW_EBADREG;
+}
+
+static int acc_resume(unw_addr_space_t as, unw_cursor_t *c, void *arg)
+{
+	return -UNW_EINVAL;
+}
+
+static int acc_get_proc_name(unw_addr_space_t as, unw_word_t addr,
+			     char *buf, size_t len, unw_word_t *off,
+			     void *arg)
+{
+	return -UNW_ENOINFO; /* names are symbolize.c's job */
+}
+
+static unw_accessors_t accessors = {
+	.find_proc_info = acc_find_proc_info,
+	.put_unwind_info = acc_put_unwind_info,
+	.get_dyn_info_list_addr = acc_get_dyn_info_list_addr,
+	.access_mem = acc_access_mem,
+	.access_reg = acc_access_reg,
+	.access_fpreg = acc_access_fpreg,
+	.resume = acc_resume,
+	.get_proc_name = acc_get_proc_name,
+};
+
+static void push(struct unwind_stack *out, uint64_t pc, int exact)
+{
+	if (out->n == UNWIND_MAX_FRAMES) {
+		out->is_truncated = 1;
+		return;
+	}
+	out->pc[out->n] = pc;
+	out->is_exact[out->n] = (unsigned char)exact;
+	out->n++;
+}
+
+static void with_libunwind(struct ctx *c, struct unwind_stack *out)
+{
+	unw_addr_space_t as = unw_create_addr_space(&accessors, 0);
+	unw_cursor_t cursor;
+	uint64_t last_ip = 0, last_sp = 0;
+	int exact = 1, step;
+
+	if (!as)
+		return;
+	if (c->upt && unw_init_remote(&cursor, as, c) == 0) {
+		do {
+			unw_word_t ip = 0, sp = 0;
+
+			if (unw_get_reg(&cursor, UNW_REG_IP, &ip) != 0 ||
+			    unw_get_reg(&cursor, UNW_REG_SP, &sp) != 0)
+				break;
+			/* A frame that repeats is a loop in bad unwind data;
+			 * a PC in no module is garbage past the stack's end. */
+			if ((out->n > 0 && ip == last_ip && sp == last_sp) ||
+			    ip == 0 || (out->n > 0 && !is_code(c, ip)))
+				break;
+			push(out, ip, exact);
+			last_ip = ip;
+			last_sp = sp;
+			/* The frame below a signal frame was interrupted, not
+			 * calling: its PC is exact. */
+			exact = unw_is_signal_frame(&cursor) > 0;
+			step = unw_step(&cursor);
+		} while (step > 0 && out->n < UNWIND_MAX_FRAMES);
+		if (step > 0 && out->n == UNWIND_MAX_FRAMES)
+			out->is_truncated = 1;
+	}
+	unw_destroy_addr_space(as);
+}
+
+/* libdw's unwinder, over the same registers and memory. */
+static pid_t dw_next_thread(Dwfl *dwfl, void *arg, void **thread_argp)
+{
+	if (*thread_argp)
+		return 0;
+	*thread_argp = arg;
+	return cur->pid;
+}
+
+static bool dw_memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result,
+			   void *arg)
+{
+	uint64_t v;
+
+	if (read_word(cur, addr, &v) != 0)
+		return false;
+	*result = v;
+	return true;
+}
+
+static bool dw_set_initial_registers(Dwfl_Thread *thread, void *arg)
+{
+	Dwarf_Word regs[NREGS_DWFL];
+
+	for (int i = 0; i < NREGS_DWFL; i++)
+		regs[i] = cur->regs[i];
+	dwfl_thread_state_register_pc(thread, cur->regs[REG_PCN]);
+	return dwfl_thread_state_registers(thread, 0, NREGS_DWFL, regs);
+}
+
+static const Dwfl_Thread_Callbacks dw_thread_cb = {
+	.next_thread = dw_next_thread,
+	.memory_read = dw_memory_read,
+	.set_initial_registers = dw_set_initial_registers,
+};
+
+static int dw_frame(Dwfl_Frame *state, void *arg)
+{
+	struct unwind_stack *out = arg;
+	Dwarf_Addr pc;
+	bool activation;
+
+	if (!dwfl_frame_pc(state, &pc, &activation) || pc == 0 ||
+	    (out->n > 0 && !is_code(cur, pc)))
+		return DWARF_CB_ABORT;
+	push(out, pc, activation);
+	return out->n < UNWIND_MAX_FRAMES ? DWARF_CB_OK : DWARF_CB_ABORT;
+}
+
+static void with_libdw(struct ctx *c, struct unwind_stack *out)
+{
+	static const Dwfl_Callbacks cb = {
+		.find_elf = dwfl_linux_proc_find_elf,
+		.find_debuginfo = dwfl_standard_find_debuginfo,
+	};
+	Dwfl *dwfl = dwfl_begin(&cb);
+
+	if (!dwfl)
+		return;
+	dwfl_report_begin(dwfl);
+	if (dwfl_linux_proc_report(dwfl, c->pid) == 0 &&
+	    dwfl_report_end(dwfl, NULL, NULL) == 0 &&
+	    dwfl_attach_state(dwfl, NULL, c->pid, &dw_thread_cb, c))
+		(void)dwfl_getthread_frames(dwfl, c->pid, dw_frame, out);
+	dwfl_end(dwfl);
+}
+
+int unwind_stack(const struct record *rec, pid_t pid,
+		 struct unwind_stack *out)
+{
+	struct ctx c;
+	size_t base;
+	int r = 0;
+
+	memset(out, 0, sizeof *out);
+	if (rec->hdr.arch != ARCH_OURS || rec->hdr.nregs <= REG_PCN ||
+	    rec->hdr.nregs > TM_RECORD_NREGS)
+		return TM_EMALFORMED;
+	memset(&c, 0, sizeof c);
+	c.rec = rec;
+	c.pid = pid;
+	memcpy(c.regs, rec->hdr.regs, sizeof c.regs);
+	c.cache = calloc(CACHE_SLOTS, sizeof *c.cache);
+	if (!c.cache)
+		return -ENOMEM;
+	cur = &c;
+	read_exec_ranges(&c);
+	/* A call through a NULL or wild pointer faults with the PC outside
+	 * every module: the caller is where the call returns to, in the
+	 * link register or on top of the stack (DESIGN §5.1). */
+	if (!is_code(&c, c.regs[REG_PCN])) {
+		uint64_t ra = 0;
+		int ok;
+
+		push(out, c.regs[REG_PCN], 1);
+		out->is_wild_pc = 1;
+		if (REG_LRN >= 0) {
+			ra = c.regs[REG_LRN >= 0 ? REG_LRN : 0];
+			ok = ra != 0;
+		} else {
+			ok = read_word(&c, c.regs[REG_SPN], &ra) == 0;
+			c.regs[REG_SPN] += 8;
+		}
+		if (!ok || !is_code(&c, ra))
+			goto done;
+		c.regs[REG_PCN] = ra;
+	}
+	base = out->n;
+	c.upt = _UPT_create(pid);
+	with_libunwind(&c, out);
+	if (out->n - base >= 2) {
+		out->method = UNWIND_LIBUNWIND;
+	} else {
+		out->n = base;
+		out->is_truncated = 0;
+		with_libdw(&c, out);
+		out->method = out->n - base >= 1 ? UNWIND_LIBDW :
+			UNWIND_NONE;
+	}
+	if (out->n == base) {
+		/* Nothing unwound: still name the faulting PC. */
+		push(out, c.regs[REG_PCN], base == 0);
+	}
+	/* After a wild PC, the restarted frame is a return address. */
+	if (out->is_wild_pc && out->n > 1)
+		out->is_exact[1] = 0;
+	if (c.upt)
+		_UPT_destroy(c.upt);
+done:
+	out->used_stack_copy = c.used_copy;
+	cur = NULL;
+	free(c.exec);
+	free(c.cache);
+	return r;
+}
+
+const char *unwind_method_name(enum unwind_method m)
+{
+	switch (m) {
+	case UNWIND_LIBUNWIND:
+		return "libunwind";
+	case UNWIND_LIBDW:
+		return "libdw";
+	default:
+		return "none";
+	}
+}
