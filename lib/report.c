@@ -758,7 +758,11 @@ static int merge(struct countfile **f, size_t n, const int *pick,
 			continue;
 		if (pf->ncounters == 0)
 			continue;
-		for (size_t k = 0; k < nacc; k++)
+		/* Files come sorted by name, which starts with the program:
+		 * try the newest entry first, so the merge stays linear. */
+		if (nacc && !cmp_program(&acc[nacc - 1].p, &key))
+			a = &acc[nacc - 1];
+		for (size_t k = 0; !a && k < nacc; k++)
 			if (!cmp_program(&acc[k].p, &key))
 				a = &acc[k];
 		if (!a) {
