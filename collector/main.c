@@ -45,7 +45,7 @@ struct options {
 	double rate;		/* requests per second; 0 = no limit */
 	unsigned retry_after;	/* seconds, in every 429 */
 	long hang_ms;
-	int script[MAX_SCRIPT];	/* 0 = normal; -1 = hang; else a status */
+	int script[MAX_SCRIPT];	/* 0 normal, -1 hang, else a status */
 	size_t nscript;
 };
 
@@ -363,7 +363,8 @@ static void on_done(void *cls, struct MHD_Connection *conn, void **con_cls,
 }
 
 static void on_conn(void *cls, struct MHD_Connection *conn,
-		    void **socket_context, enum MHD_ConnectionNotificationCode t)
+		    void **socket_context,
+		    enum MHD_ConnectionNotificationCode t)
 {
 	(void)cls;
 	(void)conn;
@@ -378,7 +379,8 @@ static void parse_script(const char *s)
 
 	if (!copy)
 		die("out of memory");
-	for (t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+	for (t = strtok_r(copy, ",", &save); t;
+	     t = strtok_r(NULL, ",", &save)) {
 		char *end;
 		long v;
 

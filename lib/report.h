@@ -50,7 +50,7 @@ struct tm__report {
 	double x;		/* uniform in [0,1), decides sampling */
 	size_t nprograms;
 	struct tm__report_program *programs;
-	char *config;		/* versions of the configs applied, or "" */
+	char *config;		/* versions of the configs used, or "" */
 };
 
 /* tm__report_parse validates LEN bytes of report JSON into *OUT. Returns 0,
@@ -84,14 +84,15 @@ int tm__report_filter(const struct tm__report *in,
 double tm__report_random_x(void);
 
 /* Flags for tm__report_build. */
-#define TM__REPORT_DAILY 1u	/* do nothing unless the daily token is due */
+/* Flag: do nothing unless the daily token is due. */
+#define TM__REPORT_DAILY 1u
 
 struct tm__report_result {
-	int not_due;		/* DAILY and the token is less than a day old */
+	int not_due;		/* DAILY, and the token is under a day old */
 	int nbuilt;		/* local.DATE.json written this run */
 	int ncandidates;	/* DATE.json (upload candidates) written */
 	int ncorrupt;		/* counter files set aside as corrupt */
-	int ndeleted;		/* counter files deleted after their report */
+	int ndeleted;		/* counter files deleted once reported */
 	size_t npaths;
 	char **paths;		/* every report file written, malloc'd */
 };

@@ -124,8 +124,10 @@ static void state_load(const char *path, struct state *s)
 	cJSON_ArrayForEach(it, arr) {
 		const cJSON *ep = cJSON_GetObjectItemCaseSensitive(it,
 								   "Endpoint");
-		const cJSON *st = cJSON_GetObjectItemCaseSensitive(it, "Status");
-		const cJSON *re = cJSON_GetObjectItemCaseSensitive(it, "Reason");
+		const cJSON *st =
+			cJSON_GetObjectItemCaseSensitive(it, "Status");
+		const cJSON *re =
+			cJSON_GetObjectItemCaseSensitive(it, "Reason");
 		struct ep_state *e;
 
 		if (s->n == MAX_ENDPOINTS || !cJSON_IsString(ep) ||

@@ -69,7 +69,7 @@ struct tm__upload_entry {
 	int attempts;		/* failed attempts so far */
 	time_t next_attempt;	/* not before this (0: now) */
 	time_t when;		/* time it was sent or rejected */
-	char *reason;		/* last failure or the rejection, or NULL */
+	char *reason;		/* last failure or rejection, or NULL */
 };
 
 struct tm__upload_status {

@@ -273,8 +273,10 @@ static int parse_counters(const cJSON *arr, struct tm__uc_program *p,
 		return fail(why, whycap, label,
 			    "Programs[%zu].Counters: must be an array", pi);
 	cJSON_ArrayForEach(it, arr) {
-		const cJSON *name = cJSON_GetObjectItemCaseSensitive(it, "Name");
-		const cJSON *rate = cJSON_GetObjectItemCaseSensitive(it, "Rate");
+		const cJSON *name =
+			cJSON_GetObjectItemCaseSensitive(it, "Name");
+		const cJSON *rate =
+			cJSON_GetObjectItemCaseSensitive(it, "Rate");
 		const char *reason = NULL;
 		char **names;
 		long n;
@@ -345,8 +347,10 @@ static int parse_stacks(const cJSON *arr, struct tm__uc_program *p,
 	if (!p->stacks)
 		return -ENOMEM;
 	cJSON_ArrayForEach(it, arr) {
-		const cJSON *name = cJSON_GetObjectItemCaseSensitive(it, "Name");
-		const cJSON *rate = cJSON_GetObjectItemCaseSensitive(it, "Rate");
+		const cJSON *name =
+			cJSON_GetObjectItemCaseSensitive(it, "Name");
+		const cJSON *rate =
+			cJSON_GetObjectItemCaseSensitive(it, "Rate");
 		const cJSON *depth =
 			cJSON_GetObjectItemCaseSensitive(it, "Depth");
 

@@ -40,8 +40,9 @@ static inline void mk_count(const char *store, const char *prog,
 	mkdir(local, 0755);
 	snprintf(tb, sizeof tb, "%sT00:00:00Z", begin);
 	snprintf(te, sizeof te, "%sT00:00:00Z", end);
-	snprintf(fname, sizeof fname, "%s%s%s-gcc12.2.0-linux-amd64-%s.v1.count",
-		 prog, *ver ? "@" : "", ver, begin);
+	snprintf(fname, sizeof fname,
+		 "%s%s%s-gcc12.2.0-linux-amd64-%s.v1.count", prog,
+		 *ver ? "@" : "", ver, begin);
 	len = tm__counterfile_meta(meta, sizeof meta, tb, te, prog, ver,
 				   "gcc12.2.0", "amd64");
 	dirfd = open(local, O_RDONLY | O_DIRECTORY);

@@ -78,7 +78,8 @@ static void upload_status_lists_pending_rejected_and_last(void **state)
 	mk_file(local, "2026-11-22.upload",
 		"{\"Endpoints\":[{\"Endpoint\":\"https://a.example/u\","
 		"\"Status\":\"pending\",\"Attempts\":2,\"NextAttempt\":"
-		"1795000000,\"Time\":1794000000,\"Reason\":\"HTTP 503: busy\"}]}");
+		"1795000000,\"Time\":1794000000,\"Reason\":"
+		"\"HTTP 503: busy\"}]}");
 	put_report(rej, "2026-11-15");
 	mk_file(local, "2026-11-15.upload",
 		"{\"Endpoints\":[{\"Endpoint\":\"https://a.example/u\","
@@ -186,9 +187,12 @@ static void daily_spawn_runs_detached_once_and_leaves_nothing(void **s)
 
 static void daily_spawn_with_fresh_token_forks_nothing(void **s)
 {
-	(void)s;
+	char *report = tu_path(store, "local/local.2026-11-22.json");
+
 	spawn_and_reap(1);
-	unlink(tu_path(store, "local/local.2026-11-22.json"));
+	unlink(report);
+	free(report);
+	(void)s;
 	setenv("TMWATCH_NOW", "2026-11-23T20:00:00Z", 1);
 	spawn_and_reap(0);
 	assert_false(exists_at("local/local.2026-11-22.json"));

@@ -193,12 +193,13 @@ static void uploadconfig_any_version_when_versions_absent_or_star(void **s)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(uploadconfig_parses_a_valid_config),
-		cmocka_unit_test(uploadconfig_errors_name_the_file_and_the_field),
-		cmocka_unit_test(uploadconfig_allows_plain_http_only_to_loopback),
-		cmocka_unit_test(uploadconfig_earlier_directory_hides_same_file_name),
-		cmocka_unit_test(uploadconfig_dirs_default_to_store_etc_and_datadir),
-		cmocka_unit_test(uploadconfig_any_version_when_versions_absent_or_star),
+#define T(f) cmocka_unit_test(f)
+		T(uploadconfig_parses_a_valid_config),
+		T(uploadconfig_errors_name_the_file_and_the_field),
+		T(uploadconfig_allows_plain_http_only_to_loopback),
+		T(uploadconfig_earlier_directory_hides_same_file_name),
+		T(uploadconfig_dirs_default_to_store_etc_and_datadir),
+		T(uploadconfig_any_version_when_versions_absent_or_star),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
