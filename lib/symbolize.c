@@ -505,33 +505,44 @@ static int is_function_tag(int tag)
 static int dwarf_frames(struct module *m, uint64_t pc, size_t idx,
 			struct tm__symframes *f)
 {
-	Dwarf_Die *scopes = NULL, *levels[TM__SYMBOLIZE_INLINE_MAX];
-	Dwarf_Die *phys = NULL;
+	Dwarf_Die *scopes = NULL, levels[TM__SYMBOLIZE_INLINE_MAX], phys;
 	Dwarf_Addr dbias, entry;
 	Dwarf_Files *files = NULL;
 	const char *debugfile = NULL, *mainfile = NULL;
 	Dwfl_Line *dl;
 	Dwarf_Die *cu = dwfl_module_addrdie(m->mod, pc, &dbias);
-	int nscopes, nlev = 0, i, line = 0, added = 0;
+	int nscopes, nlev = 0, i, line = 0, added = 0, found = 0, hops = 0;
 	const char *file = NULL;
 
 	if (!cu)
 		return 0;
 	nscopes = dwarf_getscopes(cu, pc - dbias, &scopes);
-	for (i = 0; i < nscopes; i++) {
-		int tag = dwarf_tag(&scopes[i]);
+	i = 0;
+	while (i < nscopes && !found && hops++ < 256) {
+		Dwarf_Die die = scopes[i];
+		int tag = dwarf_tag(&die);
 
-		if (!is_function_tag(tag))
+		if (!is_function_tag(tag)) {
+			i++;
 			continue;
+		}
 		if (tag != DW_TAG_inlined_subroutine) {
-			phys = &scopes[i];
+			phys = die;
+			found = 1;
 			break;
 		}
 		/* Past the cap, keep the innermost levels. */
 		if (nlev < TM__SYMBOLIZE_INLINE_MAX - 1)
-			levels[nlev++] = &scopes[i];
+			levels[nlev++] = die;
+		/* dwarf_getscopes continues an inlined instance with its
+		 * abstract definition's scopes; the caller is found from the
+		 * concrete DIE instead. */
+		free(scopes);
+		scopes = NULL;
+		nscopes = dwarf_getscopes_die(&die, &scopes);
+		i = 1;
 	}
-	if (!phys || die_entry(phys, pc - dbias, &entry) != 0) {
+	if (!found || die_entry(&phys, pc - dbias, &entry) != 0) {
 		free(scopes);
 		return 0;
 	}
@@ -556,7 +567,7 @@ static int dwarf_frames(struct module *m, uint64_t pc, size_t idx,
 		inf->pc_index = idx;
 		inf->source = TM__SYM_DWARF;
 		inf->is_inlined = i < nlev - 1;
-		inf->function = die_name(levels[i]);
+		inf->function = die_name(&levels[i]);
 		inf->module = strdup(m->name);
 		inf->module_path = strdup(m->path);
 		inf->debug_file = dup_or_null(debugfile ? debugfile : mainfile);
@@ -564,7 +575,7 @@ static int dwarf_frames(struct module *m, uint64_t pc, size_t idx,
 		inf->line = line;
 		inf->file = dup_or_null(file);
 		f->frames[k].offset = pc - dbias - entry;
-		if (line > 0 && dwarf_decl_line(levels[i], &decl) == 0) {
+		if (line > 0 && dwarf_decl_line(&levels[i], &decl) == 0) {
 			f->frames[k].has_line = 1;
 			f->frames[k].line_offset = (long)line - decl;
 		}
@@ -576,11 +587,11 @@ static int dwarf_frames(struct module *m, uint64_t pc, size_t idx,
 
 			line = 0;
 			file = NULL;
-			if (dwarf_attr(levels[i], DW_AT_call_line, &a) &&
+			if (dwarf_attr(&levels[i], DW_AT_call_line, &a) &&
 			    dwarf_formudata(&a, &w) == 0 && w < INT_MAX)
 				line = (int)w;
 			if (files &&
-			    dwarf_attr(levels[i], DW_AT_call_file, &a) &&
+			    dwarf_attr(&levels[i], DW_AT_call_file, &a) &&
 			    dwarf_formudata(&a, &w) == 0)
 				file = dwarf_filesrc(files, w, NULL, NULL);
 		}

@@ -51,16 +51,36 @@ static int is_plumbing(const struct tm__frame *f)
 	return 0;
 }
 
+/* A frame in a C or C++ runtime library that has no symbol for it (its
+ * internal functions are not in .dynsym when no debug info is
+ * installed): plumbing when a named plumbing frame follows it. */
+static int is_runtime_unknown(const struct tm__frame *f)
+{
+	static const char *const runtimes[] = {
+		"libc.so", "libstdc++.so", "libc++abi.so", "libc++.so",
+		"libgcc_s.so",
+	};
+
+	if ((f->function && *f->function) || !f->module)
+		return 0;
+	for (size_t i = 0; i < sizeof runtimes / sizeof runtimes[0]; i++)
+		if (strncmp(f->module, runtimes[i], strlen(runtimes[i])) == 0)
+			return 1;
+	return 0;
+}
+
 size_t name_first_kept(const struct tm__frame *frames, size_t n)
 {
-	size_t i;
+	size_t i, kept = 0;
 
 	for (i = 0; i < n; i++) {
-		/* Unlisted frames (a wild PC) do not end the plumbing. */
-		if (name_is_listed(&frames[i]) && !is_plumbing(&frames[i]))
+		if (is_plumbing(&frames[i]))
+			kept = i + 1;
+		else if (name_is_listed(&frames[i]) &&
+			 !is_runtime_unknown(&frames[i]))
 			break;
 	}
-	return i;
+	return kept;
 }
 
 int name_is_listed(const struct tm__frame *f)
