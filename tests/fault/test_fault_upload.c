@@ -502,6 +502,26 @@ static void upload_over_the_body_cap_is_refused_and_recorded(void **s)
 	coll_free(&c);
 }
 
+static void collector_over_its_rate_answers_429_and_client_waits(void **s)
+{
+	struct collector c;
+
+	(void)s;
+	/* A bucket of one request per hour: the first week goes, the
+	 * second gets 429 with Retry-After and is deferred, not lost. */
+	coll_start(&c, 0, "--rate 1 --retry-after 3600");
+	client_config(c.port, ALL_PROGRAMS);
+	expect_summary(run_upload(NOW, NULL, NULL), "sent=1 rejected=0 "
+		       "failed=1");
+	expect_summary(run_upload("2026-11-23T10:30:00Z", NULL, NULL),
+		       "sent=0 rejected=0 failed=0 deferred=1");
+	assert_int_equal(coll_stop(&c), 2);
+	assert_non_null(strstr(c.log, " 429 "));
+	assert_non_null(strstr(c.log, "1 rate-limited"));
+	assert_true(exists_at("local/2026-11-22.json"));
+	coll_free(&c);
+}
+
 static void ten_concurrent_uploads_send_each_week_once(void **state)
 {
 	struct collector c;
@@ -662,6 +682,7 @@ int main(void)
 		T(upload_sets_report_aside_after_http_400),
 		T(upload_times_out_on_a_hanging_server_and_retries),
 		T(upload_over_the_body_cap_is_refused_and_recorded),
+		T(collector_over_its_rate_answers_429_and_client_waits),
 		T(ten_concurrent_uploads_send_each_week_once),
 		T(upload_killed_mid_flight_is_recovered_by_next_run),
 		T(crash_only_config_lets_nothing_else_leave),
