@@ -643,7 +643,9 @@ static void uploaded_body_holds_nothing_private(void **state)
 	coll_stop(&c);
 	body = stored_body(&c, "2026-11-22");
 	/* What arrived is byte for byte the report kept in upload/. */
-	sent = tu_read_file(tu_path(store, "upload/2026-11-22.json"), NULL);
+	cwd = tu_path(store, "upload/2026-11-22.json");
+	sent = tu_read_file(cwd, NULL);
+	free(cwd);
 	assert_non_null(sent);
 	assert_string_equal(body, sent);
 	gethostname(host, sizeof host - 1);
