@@ -522,9 +522,17 @@ static int upload_report(struct run *u, const char *week)
 	}
 	if (!rc)
 		rc = tm__report_parse(buf, len, &r, why, sizeof why);
+	if (rc == TM_EBADREPORT) {
+		/* Never send what we cannot read; keep it for inspection. */
+		logf_(u->log, u->arg, "week %s: '%s' is not a valid report "
+		      "(%s); set aside", week, path, why);
+		u->res->nrejected++;
+		rc = move_done(u, week, 0);
+		goto unlock;
+	}
 	if (rc) {
 		logf_(u->log, u->arg, "week %s: cannot read '%s': %s", week,
-		      path, rc == TM_EBADREPORT ? why : tm_strerror(rc));
+		      path, tm_strerror(rc));
 		goto unlock;
 	}
 	state_load(spath, &st);
@@ -685,8 +693,9 @@ int tm__upload_run(const char *store_dir, unsigned flags, tm__log_fn log,
 			u.endpoints[u.nendpoints++] = u.cfgs.v[k].endpoint;
 	}
 	rc = list_candidates(u.local, &weeks, &nweeks);
-	for (size_t i = 0; i < nweeks && !rc; i++) {
+	for (size_t i = 0; i < nweeks; i++) {
 		long age = tm__report_week_age_days(weeks[i], u.now);
+		int wrc;
 
 		if (age > TM__REPORT_MAX_AGE_DAYS) {
 			res->ntoo_old++;
@@ -694,7 +703,10 @@ int tm__upload_run(const char *store_dir, unsigned flags, tm__log_fn log,
 			      "uploaded", weeks[i], TM__REPORT_MAX_AGE_DAYS);
 			continue;
 		}
-		rc = upload_report(&u, weeks[i]);
+		/* One report's trouble must not hold back the others. */
+		wrc = upload_report(&u, weeks[i]);
+		if (wrc && !rc)
+			rc = wrc;
 	}
 	for (size_t i = 0; i < nweeks; i++)
 		free(weeks[i]);

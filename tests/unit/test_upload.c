@@ -198,6 +198,36 @@ static void daily_spawn_with_fresh_token_forks_nothing(void **s)
 	assert_false(exists_at("local/local.2026-11-22.json"));
 }
 
+static void upload_sets_aside_a_corrupt_report_and_goes_on(void **s)
+{
+	struct tm__upload_result res;
+	char *local = tu_path(store, "local");
+	char *cfg = tu_tmpdir("upload-cfg");
+	char text[256];
+
+	(void)s;
+	mk_file(store, "mode", "on 2026-11-01\n");
+	mk_file(cfg, "c.json", "{\"Version\":\"v\",\"Endpoint\":"
+		"\"http://127.0.0.1:1/upload\",\"Programs\":[{\"Name\":"
+		"\"a\",\"Counters\":[{\"Name\":\"c\"}]}]}");
+	setenv("TMWATCH_UPLOAD_CONFIG_DIRS", cfg, 1);
+	mk_file(local, "2026-11-15.json", "{ not a report");
+	snprintf(text, sizeof text, "{\"Week\":\"2026-11-22\",\"X\":0.5,"
+		 "\"Programs\":[{\"Program\":\"a\",\"Counters\":"
+		 "{\"c\":1}}]}");
+	mk_file(local, "2026-11-22.json", text);
+	assert_int_equal(tm__upload_run(store, 0, NULL, NULL, &res), 0);
+	assert_int_equal(res.nrejected, 1);
+	assert_int_equal(res.nfailed, 1);	/* nothing listens on port 1 */
+	assert_true(exists_at("local/rejected/2026-11-15.json"));
+	assert_true(exists_at("local/2026-11-22.json"));
+	tm__upload_result_free(&res);
+	unsetenv("TMWATCH_UPLOAD_CONFIG_DIRS");
+	tu_rmrf(cfg);
+	free(cfg);
+	free(local);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -207,6 +237,7 @@ int main(void)
 		T(daily_spawn_in_mode_off_forks_and_writes_nothing),
 		T(daily_spawn_runs_detached_once_and_leaves_nothing),
 		T(daily_spawn_with_fresh_token_forks_nothing),
+		T(upload_sets_aside_a_corrupt_report_and_goes_on),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
