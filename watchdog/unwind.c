@@ -65,6 +65,7 @@ struct ctx {
 	struct page *cache;	/* CACHE_SLOTS pages */
 	struct range *exec;	/* executable mappings of the child */
 	size_t nexec;
+	int has_deleted;	/* a module file is gone from disk */
 	int used_copy;
 };
 
@@ -89,6 +90,8 @@ static void read_exec_ranges(struct ctx *c)
 		if (sscanf(line, "%llx-%llx %4s", &s, &e, perms) != 3 ||
 		    perms[2] != 'x')
 			continue;
+		if (strstr(line, " (deleted)\n"))
+			c->has_deleted = 1;
 		r = realloc(c->exec, (c->nexec + 1) * sizeof *r);
 		if (!r)
 			break;
@@ -233,15 +236,17 @@ static void push(struct unwind_stack *out, uint64_t pc, int exact)
 	out->n++;
 }
 
-static void with_libunwind(struct ctx *c, struct unwind_stack *out)
+/* Returns 1 when libunwind stopped on an error (not at the outermost
+ * frame, not at the cap): the stack may go on. */
+static int with_libunwind(struct ctx *c, struct unwind_stack *out)
 {
 	unw_addr_space_t as = unw_create_addr_space(&accessors, 0);
 	unw_cursor_t cursor;
 	uint64_t last_ip = 0, last_sp = 0;
-	int exact = 1, step;
+	int exact = 1, step = -1;
 
 	if (!as)
-		return;
+		return 1;
 	if (c->upt && unw_init_remote(&cursor, as, c) == 0) {
 		do {
 			unw_word_t ip = 0, sp = 0;
@@ -266,6 +271,7 @@ static void with_libunwind(struct ctx *c, struct unwind_stack *out)
 			out->is_truncated = 1;
 	}
 	unw_destroy_addr_space(as);
+	return step < 0;
 }
 
 /* libdw's unwinder, over the same registers and memory. */
@@ -339,8 +345,9 @@ int unwind_stack(const struct record *rec, pid_t pid,
 		 struct unwind_stack *out)
 {
 	struct ctx c;
+	const char *env;
 	size_t base;
-	int r = 0;
+	int r = 0, stopped;
 
 	memset(out, 0, sizeof *out);
 	if (rec->hdr.arch != ARCH_OURS || rec->hdr.nregs <= REG_PCN ||
@@ -377,15 +384,39 @@ int unwind_stack(const struct record *rec, pid_t pid,
 	}
 	base = out->n;
 	c.upt = _UPT_create(pid);
-	with_libunwind(&c, out);
-	if (out->n - base >= 2) {
+	/* TMWATCH_UNWINDER=libdw skips libunwind: for tests and for bug
+	 * reports where libunwind goes wrong. */
+	env = getenv("TMWATCH_UNWINDER");
+	stopped = env && strcmp(env, "libdw") == 0 ? 1 :
+		with_libunwind(&c, out);
+	/* libunwind opens modules by path: a deleted one (upgraded while
+	 * the program ran) has no unwind tables for it, and it falls back
+	 * to frame pointers that end early. */
+	stopped |= c.has_deleted;
+	if (out->n - base >= 2 && !stopped) {
 		out->method = UNWIND_LIBUNWIND;
 	} else {
-		out->n = base;
-		out->is_truncated = 0;
-		with_libdw(&c, out);
-		out->method = out->n - base >= 1 ? UNWIND_LIBDW :
-			UNWIND_NONE;
+		/* Too short, or stopped on an error (say a module libunwind
+		 * cannot open: deleted, replaced): libdw reads such modules
+		 * from memory. The longer stack wins. */
+		struct unwind_stack *alt = malloc(sizeof *alt);
+
+		if (!alt) {
+			r = -ENOMEM;
+			goto done;
+		}
+		memcpy(alt, out, sizeof *alt);
+		alt->n = base;
+		alt->is_truncated = 0;
+		with_libdw(&c, alt);
+		if (alt->n - base >= 1 && alt->n > out->n) {
+			memcpy(out, alt, sizeof *out);
+			out->method = UNWIND_LIBDW;
+		} else {
+			out->method = out->n - base >= 1 ? UNWIND_LIBUNWIND :
+				UNWIND_NONE;
+		}
+		free(alt);
 	}
 	if (out->n == base) {
 		/* Nothing unwound: still name the faulting PC. */
@@ -394,9 +425,9 @@ int unwind_stack(const struct record *rec, pid_t pid,
 	/* After a wild PC, the restarted frame is a return address. */
 	if (out->is_wild_pc && out->n > 1)
 		out->is_exact[1] = 0;
+done:
 	if (c.upt)
 		_UPT_destroy(c.upt);
-done:
 	out->used_stack_copy = c.used_copy;
 	cur = NULL;
 	free(c.exec);

@@ -75,6 +75,8 @@ static void wait_for_go(void)
 {
 	char go;
 
+	/* Tell the test we run (exec is done), then wait for its word. */
+	(void)write(CRASHER_RECORD_FD, "R", 1);
 	(void)read(CRASHER_GO_FD, &go, 1);
 }
 
@@ -107,7 +109,7 @@ int main(int argc, char **argv)
 			NULL;
 
 		if (f)
-			f(1);
+			f(argc > 3 ? atoi(argv[3]) : 1);
 	}
 	return 1;
 }

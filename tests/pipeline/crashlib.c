@@ -21,6 +21,8 @@ __attribute__((noinline)) void crashlib_crash(int how)
 
 __attribute__((noinline)) void dl_crash(int how)
 {
-	crashlib_crash(how - 1); /* dl_crash:+2 */
+	if (how == 2)
+		lib_hidden(1); /* dl_crash:+3 */
+	crashlib_crash(how - 1); /* dl_crash:+4 */
 	__asm__ volatile("" ::: "memory");
 }

@@ -54,11 +54,6 @@ void pu_start(char *const argv[], char *const env[], struct pipeline_run *r)
 	r->go_fd = go[1];
 }
 
-void pu_go(struct pipeline_run *r)
-{
-	assert_int_equal(write(r->go_fd, "g", 1), 1);
-}
-
 /* Reads exactly LEN bytes within the deadline; fails the test if not. */
 static void read_exact(int fd, void *buf, size_t len)
 {
@@ -77,6 +72,19 @@ static void read_exact(int fd, void *buf, size_t len)
 				 "of %zu bytes", off, len);
 		off += (size_t)n;
 	}
+}
+
+void pu_wait_ready(struct pipeline_run *r)
+{
+	char c = 0;
+
+	read_exact(r->rec_fd, &c, 1);
+	assert_int_equal(c, 'R');
+}
+
+void pu_go(struct pipeline_run *r)
+{
+	assert_int_equal(write(r->go_fd, "g", 1), 1);
 }
 
 void pu_collect(struct pipeline_run *r,

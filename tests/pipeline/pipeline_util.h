@@ -29,6 +29,9 @@ struct pipeline_run {
  * "NAME=VALUE" list, may be NULL) and the record/ack/go pipes. */
 void pu_start(char *const argv[], char *const env[], struct pipeline_run *r);
 
+/* pu_wait_ready waits until a "late" crasher runs (it has exec'd). */
+void pu_wait_ready(struct pipeline_run *r);
+
 /* pu_go lets a crasher started with scenario "late" crash now. */
 void pu_go(struct pipeline_run *r);
 

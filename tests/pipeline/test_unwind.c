@@ -155,7 +155,7 @@ static void crash_in_dlopened_library(void **s)
 	check(CRASHER_O0, "dlopen", CRASHLIB, SIGSEGV, "crash/crash\n"
 	      "lib_hidden:+2,+0x*\n"
 	      "crashlib_crash:+2,+0x*\n"
-	      "dl_crash:+2,+0x*\n"
+	      "dl_crash:+4,+0x*\n"
 	      "main:+*,+0x*\n"
 	      "...");
 }
