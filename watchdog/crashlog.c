@@ -47,11 +47,10 @@ static void put_text(FILE *f, const char *s)
 
 static void signal_line(FILE *f, const struct crashlog_info *ci)
 {
-	char name[32];
+	const char *abbrev = ci->signo > 0 ? sigabbrev_np(ci->signo) : NULL;
 
-	snprintf(name, sizeof name, "%d", ci->signo);
-	fprintf(f, "signal:    %s, si_code %d, ", ci->signo > 0 ?
-		strsignal(ci->signo) : name, ci->si_code);
+	fprintf(f, "signal:    SIG%s (%s), si_code %d, ", abbrev ? abbrev :
+		"?", ci->signo > 0 ? strsignal(ci->signo) : "?", ci->si_code);
 	if (ci->is_sent)
 		fprintf(f, "sent by pid %d\n", (int)ci->sender_pid);
 	else
