@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/* recorddump.h -- `--debug-records DIR`: each validated record and the
+ * module table the watchdog read, written for tests and for debugging.
+ *
+ * Side branch of the crash path, like crashlog.c: reads what crash.c
+ * gives it, feeds nothing back. Never for signal handlers.
+ */
+#ifndef TMWATCH_WATCHDOG_RECORDDUMP_H
+#define TMWATCH_WATCHDOG_RECORDDUMP_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "intake.h"
+#include "record.h"
+
+/* recorddump_write writes DIR/record-PID-TID.bin (the raw bytes) and
+ * DIR/record-PID-TID.txt ("key value" lines, then one "map" line per
+ * mapping), each by temp file + rename. Returns 0 or -errno. */
+int recorddump_write(const char *dir, const struct record *r,
+		     const struct intake_modules *m, const void *bytes,
+		     size_t len);
+
+/* recorddump_malformed writes DIR/malformed-PID.txt naming WHY, and the
+ * bytes as DIR/malformed-PID.bin. Returns 0 or -errno. */
+int recorddump_malformed(const char *dir, pid_t pid, const char *why,
+			 const void *bytes, size_t len);
+
+/* recorddump_no_record writes DIR/no-record-PID.txt ("signal N NAME"). */
+int recorddump_no_record(const char *dir, pid_t pid, int sig);
+
+#endif
