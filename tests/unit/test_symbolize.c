@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: MIT */
+/* test_symbolize.c -- lib/symbolize.c and lib/demangle.c on this very
+ * process: DWARF names with +N line offsets (expected lines from
+ * __LINE__), inline chains, PCs in no module, and the name reduction
+ * rules for C++ and clone suffixes.
+ *
+ * Crashing processes, stripped binaries, separate debug info and
+ * replaced files are covered in tests/pipeline/.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "demangle.h"
+#include "symbolize.h"
+
+uint64_t return_address(void);
+uint64_t probe_direct(int *line);
+uint64_t probe_inline_outer(int *inner_line, int *outer_line);
+
+__attribute__((noinline)) uint64_t return_address(void)
+{
+	uint64_t ra = (uint64_t)(uintptr_t)__builtin_return_address(0);
+
+	__asm__ volatile("" ::: "memory");
+	return ra;
+}
+
+static const int probe_direct_decl = __LINE__ + 1;
+__attribute__((noinline)) uint64_t probe_direct(int *line)
+{
+	uint64_t pc = return_address(); *line = __LINE__;
+
+	__asm__ volatile("" ::: "memory");
+	return pc;
+}
+
+static const int probe_inner_decl = __LINE__ + 1;
+static inline __attribute__((always_inline)) uint64_t probe_inner(int *l)
+{
+	uint64_t pc = return_address(); *l = __LINE__;
+
+	__asm__ volatile("" ::: "memory");
+	return pc;
+}
+
+static const int probe_outer_decl = __LINE__ + 1;
+__attribute__((noinline)) uint64_t probe_inline_outer(int *il, int *ol)
+{
+	uint64_t pc = probe_inner(il); *ol = __LINE__;
+
+	__asm__ volatile("" ::: "memory");
+	return pc;
+}
+
+static void names_own_function_with_line_offset(void **state)
+{
+	struct tm__symbolizer *s;
+	struct tm__symframes f;
+	int line = 0;
+	uint64_t pc = probe_direct(&line);
+	unsigned char exact = 0;
+
+	assert_int_equal(tm__symbolize_open(0, &s), 0);
+	assert_int_equal(tm__symbolize_pcs(s, &pc, &exact, 1, &f), 0);
+	assert_int_equal(f.n, 1);
+	assert_string_equal(f.frames[0].function, "probe_direct");
+	assert_string_equal(f.frames[0].module, "test_symbolize");
+	assert_true(f.frames[0].has_line);
+	assert_int_equal(f.frames[0].line_offset, line - probe_direct_decl);
+	assert_int_equal(f.info[0].source, TM__SYM_DWARF);
+	assert_int_equal(f.info[0].line, line);
+	assert_non_null(strstr(f.info[0].file, "test_symbolize.c"));
+	assert_int_equal(f.info[0].pc, pc - 1);
+	assert_false(f.info[0].module_changed);
+	assert_true(f.frames[0].offset > 0 && f.frames[0].offset < 0x100);
+	tm__symframes_free(&f);
+	tm__symbolize_close(s);
+}
+
+static void inline_chain_is_innermost_first(void **state)
+{
+	struct tm__symbolizer *s;
+	struct tm__symframes f;
+	int il = 0, ol = 0;
+	uint64_t pc = probe_inline_outer(&il, &ol);
+
+	assert_int_equal(tm__symbolize_open(getpid(), &s), 0);
+	/* NULL: the first PC is exact; say it is a return address. */
+	{
+		unsigned char exact = 0;
+
+		assert_int_equal(tm__symbolize_pcs(s, &pc, &exact, 1, &f), 0);
+	}
+	assert_int_equal(f.n, 2);
+	assert_string_equal(f.frames[0].function, "probe_inner");
+	assert_int_equal(f.frames[0].line_offset, il - probe_inner_decl);
+	assert_true(f.info[0].is_inlined);
+	assert_string_equal(f.frames[1].function, "probe_inline_outer");
+	assert_int_equal(f.frames[1].line_offset, ol - probe_outer_decl);
+	assert_false(f.info[1].is_inlined);
+	/* Both offsets are from the physical function's entry. */
+	assert_int_equal(f.frames[0].offset, f.frames[1].offset);
+	assert_int_equal(f.info[0].pc_index, 0);
+	assert_int_equal(f.info[1].pc_index, 0);
+	tm__symframes_free(&f);
+	tm__symbolize_close(s);
+}
+
+static void pc_in_no_module_has_no_name_and_no_offset(void **state)
+{
+	struct tm__symbolizer *s;
+	struct tm__symframes f;
+	uint64_t pcs[2] = { 0, 0x10 };
+
+	assert_int_equal(tm__symbolize_open(0, &s), 0);
+	assert_int_equal(tm__symbolize_pcs(s, pcs, NULL, 2, &f), 0);
+	assert_int_equal(f.n, 2);
+	for (int i = 0; i < 2; i++) {
+		assert_null(f.frames[i].function);
+		assert_null(f.frames[i].module);
+		assert_int_equal(f.frames[i].offset, 0);
+		assert_int_equal(f.info[i].source, TM__SYM_NONE);
+	}
+	tm__symframes_free(&f);
+	tm__symbolize_close(s);
+}
+
+static void libc_function_is_named(void **state)
+{
+	struct tm__symbolizer *s;
+	struct tm__symframes f;
+	uint64_t pc = (uint64_t)(uintptr_t)&getpid + 1;
+	unsigned char exact = 1;
+
+	assert_int_equal(tm__symbolize_open(0, &s), 0);
+	assert_int_equal(tm__symbolize_pcs(s, &pc, &exact, 1, &f), 0);
+	assert_true(f.n >= 1);
+	assert_non_null(f.frames[f.n - 1].function);
+	assert_non_null(strstr(f.frames[f.n - 1].function, "getpid"));
+	assert_non_null(strstr(f.frames[f.n - 1].module, "libc"));
+	assert_null(strchr(f.frames[f.n - 1].function, '@'));
+	tm__symframes_free(&f);
+	tm__symbolize_close(s);
+}
+
+static void missing_process_is_an_error(void **state)
+{
+	struct tm__symbolizer *s = (void *)1;
+
+	assert_int_equal(tm__symbolize_open(999999999, &s), -ENOENT);
+	assert_null(s);
+	tm__symbolize_close(NULL);
+}
+
+static void reduce(const char *sig, const char *want)
+{
+	char buf[256];
+
+	assert_true(tm__demangle_reduce(sig, buf, sizeof buf) >= 0);
+	assert_string_equal(buf, want);
+}
+
+static void cxx_names_lose_parameters_and_return_types(void **state)
+{
+	reduce("clang::Parser::ParseTopLevelDecl(clang::OpaquePtr<"
+	       "clang::DeclGroupRef>&, bool)",
+	       "clang::Parser::ParseTopLevelDecl");
+	reduce("int ns::K::get<int>(int) const", "ns::K::get<int>");
+	reduce("std::map<int, int, std::less<int>, std::allocator<std::pair"
+	       "<int const, int> > >::key_comp() const",
+	       "std::map<...>::key_comp");
+	reduce("(anonymous namespace)::helper(int)",
+	       "(anonymous namespace)::helper");
+	reduce("main::{lambda(int)#1}::operator()(int) const",
+	       "main::{lambda(int)#1}::operator()");
+	reduce("ns::K::operator<<(int)", "ns::K::operator<<");
+	reduce("bool operator< <int>(A<int> const&, A<int> const&)",
+	       "operator<<int>");
+	reduce("ns::K::operator int() const", "ns::K::operator int");
+	reduce("operator delete[](void*)", "operator delete[]");
+	reduce("outer()::Local::run(int)", "outer::Local::run");
+	reduce("foo[abi:cxx11](int)", "foo");
+	reduce("f(int) [clone .isra.0]", "f");
+	reduce("plain_c_name", "plain_c_name");
+}
+
+static void strip(const char *in, const char *want)
+{
+	char buf[128];
+
+	snprintf(buf, sizeof buf, "%s", in);
+	tm__demangle_strip_suffixes(buf);
+	assert_string_equal(buf, want);
+}
+
+static void clone_suffixes_and_versions_are_removed(void **state)
+{
+	strip("parse.isra.0", "parse");
+	strip("parse.constprop.12", "parse");
+	strip("parse.part.3", "parse");
+	strip("parse.cold", "parse");
+	strip("parse.cold.7", "parse");
+	strip("parse.lto_priv.0", "parse");
+	strip("parse.constprop.0.isra.0", "parse");
+	strip("parse.isra.0.cold", "parse");
+	strip("memcpy@@GLIBC_2.14", "memcpy");
+	strip("__libc_start_main@GLIBC_2.2.5", "__libc_start_main");
+	strip("file.c.name", "file.c.name");
+	strip("v1.2", "v1.2");
+	strip(".cold", ".cold");
+}
+
+static void mangled_names_are_demangled_and_reduced(void **state)
+{
+	char buf[256];
+
+	/* libstdc++ is loaded on demand in this C program. */
+	assert_true(tm__demangle_name("_ZN2ns1K1sEPKc", buf, sizeof buf) > 0);
+	assert_string_equal(buf, "ns::K::s");
+	assert_true(tm__demangle_name("_ZN2ns1KclEi.isra.0", buf,
+				      sizeof buf) > 0);
+	assert_string_equal(buf, "ns::K::operator()");
+	assert_true(tm__demangle_name("_Znot_valid", buf, sizeof buf) > 0);
+	assert_string_equal(buf, "_Znot_valid");
+	assert_int_equal(tm__demangle_name("a_long_name", buf, 4),
+			 -ENAMETOOLONG);
+	assert_string_equal(buf, "a_l");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(names_own_function_with_line_offset),
+		cmocka_unit_test(inline_chain_is_innermost_first),
+		cmocka_unit_test(pc_in_no_module_has_no_name_and_no_offset),
+		cmocka_unit_test(libc_function_is_named),
+		cmocka_unit_test(missing_process_is_an_error),
+		cmocka_unit_test(cxx_names_lose_parameters_and_return_types),
+		cmocka_unit_test(clone_suffixes_and_versions_are_removed),
+		cmocka_unit_test(mangled_names_are_demangled_and_reduced),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
