@@ -4,15 +4,16 @@
  * For conditions that should never happen (Go's gopls/bug): the counter
  * name is PREFIX followed by the caller's frames in the crash/crash frame
  * format (stackname.c). The stack comes from glibc's backtrace(); names
- * come from libdwfl over this process's own modules (.symtab, else
- * .dynsym, else the module name). Each distinct (prefix, stack) is
+ * come from the crash symbolizer over this process's own modules (DWARF
+ * with +N line offsets, else .symtab/.dynsym, else the module name,
+ * symbolize.c). Each distinct (prefix, stack) is
  * symbolized once and then counted through a cached counter handle, so a
  * condition hit in a loop costs an unwind and a table lookup.
  *
  * Any thread; not for signal handlers (backtrace and libdwfl allocate).
  */
 #define _GNU_SOURCE
-#include <elfutils/libdwfl.h>
+#include <errno.h>
 #include <execinfo.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -22,6 +23,7 @@
 #include <unistd.h>
 
 #include "stackname.h"
+#include "symbolize.h"
 #include "tmwatch/counter.h"
 
 /* Deeper stacks are cut: the name keeps 16 frames anyway, and recursion
@@ -42,84 +44,35 @@ static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct stack_slot *cache[CACHE_SLOTS];
 static size_t cache_used;
 
-static const Dwfl_Callbacks self_callbacks = {
-	.find_elf = dwfl_linux_proc_find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo,
-};
-
-static const char *base_name(const char *path)
-{
-	const char *slash = path ? strrchr(path, '/') : NULL;
-
-	return slash ? slash + 1 : path;
-}
-
-/* Symbol names as frames show them: without the ELF symbol version
- * ("__libc_start_main@@GLIBC_2.34"), which says nothing about the code. */
-#define FRAME_NAME_MAX 256
-
-/* Symbolizes PCS (return addresses) into FRAMES, whose names are copied
- * into NAMES. */
-static void symbolize(Dwfl *dwfl, void *const *pcs, size_t depth,
-		      struct tm__frame *frames,
-		      char (*names)[FRAME_NAME_MAX])
-{
-	for (size_t i = 0; i < depth; i++) {
-		/* A return address points after the call: look up the call
-		 * itself, and report that offset (docs/stack-counters.md). */
-		Dwarf_Addr pc = (Dwarf_Addr)(uintptr_t)pcs[i] - 1;
-		Dwfl_Module *mod = dwfl ? dwfl_addrmodule(dwfl, pc) : NULL;
-		struct tm__frame *f = &frames[i];
-		const char *modname = NULL, *sym = NULL;
-		Dwarf_Addr start = 0;
-		GElf_Off off = 0;
-		GElf_Sym s;
-
-		memset(f, 0, sizeof *f);
-		if (mod) {
-			modname = dwfl_module_info(mod, NULL, &start, NULL,
-						   NULL, NULL, NULL, NULL);
-			sym = dwfl_module_addrinfo(mod, pc, &off, &s, NULL,
-						   NULL, NULL);
-		}
-		if (sym) {
-			snprintf(names[i], FRAME_NAME_MAX, "%.*s",
-				 (int)strcspn(sym, "@"), sym);
-			f->function = names[i];
-			f->offset = off;
-		} else {
-			snprintf(names[i], FRAME_NAME_MAX, "%s",
-				 modname ? base_name(modname) : "?");
-			f->module = names[i];
-			f->offset = pc - start;
-		}
-	}
-}
-
-/* Builds the counter name for PREFIX and PCS into a malloc'd string. */
+/* Builds the counter name for PREFIX and PCS (return addresses) into a
+ * malloc'd string, with the crash symbolizer (symbolize.c): DWARF
+ * names and +N line offsets where debug info is found, inline levels
+ * as frames of their own, else symbol tables, else module names. */
 static char *stack_name(const char *prefix, void *const *pcs, size_t depth)
 {
-	struct tm__frame frames[STACK_DEPTH];
-	static _Thread_local char names[STACK_DEPTH][FRAME_NAME_MAX];
-	Dwfl *dwfl = dwfl_begin(&self_callbacks);
-	char *name = malloc(TM__STACKNAME_MAX_LEN + 1);
+	uint64_t addr[STACK_DEPTH];
+	unsigned char exact[STACK_DEPTH] = { 0 };
+	struct tm__symbolizer *sym;
+	struct tm__symframes frames = { 0 };
+	char *name;
+	int r;
 
-	if (dwfl) {
-		dwfl_report_begin(dwfl);
-		if (dwfl_linux_proc_report(dwfl, getpid()) != 0 ||
-		    dwfl_report_end(dwfl, NULL, NULL) != 0) {
-			dwfl_end(dwfl);
-			dwfl = NULL;
-		}
-	}
-	symbolize(dwfl, pcs, depth, frames, names);
-	if (name && tm__stackname_build(prefix, frames, depth, name,
-					TM__STACKNAME_MAX_LEN + 1) < 0) {
+	if (tm__symbolize_open(0, &sym) != 0)
+		return NULL;
+	for (size_t i = 0; i < depth; i++)
+		addr[i] = (uint64_t)(uintptr_t)pcs[i];
+	name = malloc(TM__STACKNAME_MAX_LEN + 1);
+	r = name ? tm__symbolize_pcs(sym, addr, exact, depth, &frames) :
+		-ENOMEM;
+	/* A partial result (-E2BIG) still names the innermost frames. */
+	if (r == -ENOMEM ||
+	    (name && tm__stackname_build(prefix, frames.frames, frames.n, name,
+					 TM__STACKNAME_MAX_LEN + 1) < 0)) {
 		free(name);
 		name = NULL;
 	}
-	if (dwfl)
-		dwfl_end(dwfl);
+	tm__symframes_free(&frames);
+	tm__symbolize_close(sym);
 	return name;
 }
 
