@@ -103,7 +103,8 @@ void tm__demangle_strip_suffixes(char *name)
 			char *prev = memrchr(name, '.', (size_t)(dot - name));
 
 			if (prev && prev != name &&
-			    is_clone_suffix(prev, len - (size_t)(prev - name))) {
+			    is_clone_suffix(prev,
+					    len - (size_t)(prev - name))) {
 				*prev = 0;
 				cut = 1;
 			}
@@ -215,7 +216,7 @@ int tm__demangle_reduce(const char *sig, char *out, size_t cap)
 				put(&o, sig + i, w);
 				i += w;
 			}
-			/* "operator< <int>": the space is not a return type's. */
+			/* "operator< <int>": not a return type's space. */
 			if (op > 8 && sig[i] == ' ' && sig[i + 1] == '<')
 				i++;
 			continue;
@@ -225,8 +226,10 @@ int tm__demangle_reduce(const char *sig, char *out, size_t cap)
 			i += sizeof anon - 1;
 			continue;
 		}
-		if (strncmp(p, "[abi:", 5) == 0 || strncmp(p, " [clone", 7) == 0) {
-			size_t c = *p == ' ' ? 1 + closing(p + 1) : closing(p);
+		if (strncmp(p, "[abi:", 5) == 0 ||
+		    strncmp(p, " [clone", 7) == 0) {
+			size_t c = *p == ' ' ? 1 + closing(p + 1) :
+				closing(p);
 
 			i += c < n - i ? c + 1 : n - i;
 			continue;

@@ -47,7 +47,7 @@ struct module {
 	uint64_t first_offset;
 	uint64_t zero_start;	/* mapping of file offset 0, or 0 */
 	uint64_t zero_end;
-	uint64_t bias;		/* load bias: ELF vaddr + bias = address */
+	uint64_t bias;		/* ELF vaddr + bias = address */
 	unsigned long inode;
 	int has_exec;
 	int changed;		/* file differs from the mapped one */

@@ -53,11 +53,11 @@ struct tm__frame_info {
 				   minus one, or the exact PC) */
 	size_t pc_index;	/* which of the PCs given it came from */
 	enum tm__sym_source source;
-	int is_inlined;		/* an inlined level, not the physical one */
+	int is_inlined;		/* an inlined level, not the physical */
 	int line;		/* source line, 0 when unknown */
 	char *file;		/* source file as DWARF names it */
-	char *function;		/* the frame's name (frames[i].function) */
-	char *module;		/* module file name (frames[i].module) */
+	char *function;		/* frames[i].function points here */
+	char *module;		/* frames[i].module points here */
 	char *module_path;	/* module path as the process maps it */
 	char *debug_file;	/* the file names came from: the module, a
 				   separate .debug, or /proc/PID/map_files */
