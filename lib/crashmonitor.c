@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: MIT */
+/* crashmonitor.c -- library mode: tm_crash_monitor_start() (DESIGN §3.3).
+ *
+ * Installs the same capture as libtmwatch-preload.so (the tmwatch_capture
+ * objects, linked into libtmwatch) and, when no watchdog is above the
+ * process yet, re-executes the program under `tmwatch --adopt` so its PID
+ * becomes the watchdog. Works in static programs: it needs nothing but
+ * libc (no dlsym), so linking it pulls no curl or libdw objects out of
+ * libtmwatch.a. Never fails the program and never prints except through
+ * tm__warn_once. Documented in docs/modes.md.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "tmwatch/crash.h"
+#include "warn.h"
+
+/* glibc's abort-message slot (GLIBC_PRIVATE). Weak: when it is missing,
+ * the record simply has no abort message. */
+extern void *__abort_msg __attribute__((weak));
+
+/* Reads /proc/self/cmdline into a NULL-terminated argv (malloc'd, never
+ * freed: it is used only to exec). */
+static char **read_argv(void)
+{
+	size_t cap = 4096, len = 0, n = 0, i;
+	char *buf = malloc(cap), **argv;
+	ssize_t r;
+	int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || !buf)
+		goto fail;
+	for (;;) {
+		if (len == cap) {
+			char *nb = cap > (64u << 20) ? NULL : realloc(buf, cap * 2);
+
+			if (!nb)
+				goto fail;
+			buf = nb;
+			cap *= 2;
+		}
+		r = read(fd, buf + len, cap - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	close(fd);
+	fd = -1;
+	if (len == 0 || buf[len - 1] != '\0')
+		goto fail;
+	for (i = 0; i < len; i++)
+		n += buf[i] == '\0';
+	argv = calloc(n + 1, sizeof(*argv));
+	if (!argv)
+		goto fail;
+	for (i = 0, n = 0; i < len; i += strlen(buf + i) + 1)
+		argv[n++] = buf + i;
+	return argv;
+fail:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return NULL;
+}
+
+/* tm_crash_monitor_start: see include/tmwatch/crash.h. */
+TM_API int tm_crash_monitor_start(void)
+{
+	static int started;
+	unsigned long dev = 0, ino = 0;
+	const char *d = getenv("TMWATCH_DISABLE");
+	char bin[4096];
+	char **argv;
+	int fd, r;
+
+	if (d && strcmp(d, "1") == 0)
+		return TM_EDISABLED;
+	if (started)
+		return 0;
+	if (getauxval(AT_SECURE))
+		return -EPERM; /* never re-exec a setuid program */
+	fd = tm__capture_channel_from_env(&dev, &ino);
+	if (fd >= 0) {
+		r = tm__capture_install(fd, dev, ino, sigaction,
+					&__abort_msg ? (void *)&__abort_msg
+						     : NULL);
+		started = r == 0;
+		return r;
+	}
+	if (fd != -ENOENT)
+		return fd; /* our watchdog is gone: run as is, quietly */
+	if (tm__capture_find_tmwatch(NULL, bin, sizeof(bin)) != 0) {
+		tm__warn_once("cannot find the tmwatch watchdog (set "
+			      "TMWATCH_BIN); running '%s' without crash "
+			      "reporting", program_invocation_short_name);
+		return TM_ENOWATCHDOG;
+	}
+	argv = read_argv();
+	if (!argv)
+		return -ENOMEM;
+	r = tm__capture_reexec(bin, argv);
+	tm__warn_once("cannot run the watchdog '%s': %s; running '%s' without "
+		      "crash reporting", bin, strerror(-r),
+		      program_invocation_short_name);
+	free(argv[0]);
+	free(argv);
+	return r;
+}
