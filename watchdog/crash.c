@@ -7,10 +7,13 @@
  * recorddump is a side branch for --debug-records. Never prints: the
  * user's line after a crash belongs to crashlog.c (issue 4).
  */
+#include <errno.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/wait.h>
 
+#include "count.h"
 #include "crash.h"
 #include "record.h"
 #include "recorddump.h"
@@ -37,6 +40,25 @@ static int was_seen(pid_t pid)
 	return 0;
 }
 
+/* Counts NAME (with ":SIGNAME" when SIG) into the crashing program's own
+ * counter file; EXE is used when /proc/PID/exe is gone. Best effort: a
+ * store that cannot be written never changes how the child dies. */
+static void count_crash(pid_t pid, const char *exe, const char *name,
+			int sig)
+{
+	struct tm__identity id;
+	char full[64];
+
+	if (count_identify(pid, exe, &id) == -ESRCH)
+		return;
+	if (sig)
+		snprintf(full, sizeof(full), "%s:%s", name,
+			 record_signal_name(sig));
+	else
+		snprintf(full, sizeof(full), "%s", name);
+	(void)count_add(&id, full);
+}
+
 /* crash_handle: see crash.h. The ack comes last: everything read from
  * the live child (module table; later, the unwind) happens before it. */
 int crash_handle(const struct crash_options *opt, struct intake_crash *c)
@@ -50,12 +72,14 @@ int crash_handle(const struct crash_options *opt, struct intake_crash *c)
 	if (c->read_error == 0)
 		r = record_parse(c->bytes, c->len, &rec, &why);
 	if (r != 0) {
+		count_crash(c->pid, NULL, "crash/malformed", 0);
 		if (opt->debug_dir)
 			(void)recorddump_malformed(opt->debug_dir, c->pid, why,
 						   c->bytes, c->len);
 		goto ack;
 	}
 	(void)intake_read_modules(c->pid, &mods);
+	count_crash(c->pid, rec.exe, "crash/signal", rec.hdr.signo);
 	/* Issue 4 slots in here: unwind (child still waiting), symbolize,
 	 * name, count; then the local crash log. */
 	if (opt->debug_dir)
@@ -69,7 +93,7 @@ ack:
 
 /* crash_note_death: see crash.h. */
 void crash_note_death(const struct crash_options *opt, pid_t pid,
-		      int status)
+		      const char *exe, int status)
 {
 	int sig;
 
@@ -81,6 +105,7 @@ void crash_note_death(const struct crash_options *opt, pid_t pid,
 		return;
 	if (was_seen(pid))
 		return;
+	count_crash(pid, exe, "crash/no-record", sig);
 	if (opt->debug_dir)
 		(void)recorddump_no_record(opt->debug_dir, pid, sig);
 }

@@ -26,9 +26,10 @@ struct crash_options {
 int crash_handle(const struct crash_options *opt, struct intake_crash *c);
 
 /* crash_note_death is told how the watched child PID ended (raw wait
- * STATUS). A death by a crash signal with no record from PID is a
- * "no-record" crash (static binary, handler never ran). */
+ * STATUS); EXE is the program file it ran (may be NULL). A death by a
+ * crash signal with no record from PID counts crash/no-record:SIGNAME in
+ * that program's file (static binary, handler never ran, fds closed). */
 void crash_note_death(const struct crash_options *opt, pid_t pid,
-		      int status);
+		      const char *exe, int status);
 
 #endif

@@ -405,6 +405,24 @@ static int parse(struct supervisor *s, int argc, char **argv)
 	return 0;
 }
 
+/* The file a PATH lookup of NAME finds, as execvp would (into BUF, which
+ * is returned), or NULL: only to name the program of a no-record crash. */
+static const char *resolve(const char *name, char *buf, size_t cap)
+{
+	const char *path = getenv("PATH"), *p, *end;
+
+	if (strchr(name, '/'))
+		return name;
+	for (p = path ? path : "/usr/bin:/bin"; *p; p = *end ? end + 1 : end) {
+		end = strchrnul(p, ':');
+		if ((size_t)snprintf(buf, cap, "%.*s%s%s", (int)(end - p), p,
+				     end > p ? "/" : "", name) < cap &&
+		    access(buf, X_OK) == 0)
+			return buf;
+	}
+	return NULL;
+}
+
 /* Runs the program in this process, unmonitored. */
 static int run_bare(const struct supervisor *s)
 {
@@ -461,7 +479,8 @@ int supervise_main(int argc, char **argv)
 		child_setup(&s, chan, dev, ino, s.adopt ? NULL : shim);
 	close(chan);
 	watch(&s, sfd, wd);
-	crash_note_death(&s.copt, s.child, s.status);
+	crash_note_death(&s.copt, s.child, s.adopt ? s.exe :
+			 resolve(s.argv[0], shim, sizeof(shim)), s.status);
 	if (WIFSIGNALED(s.status))
 		die_like(WTERMSIG(s.status));
 	return WIFEXITED(s.status) ? WEXITSTATUS(s.status) : 1;

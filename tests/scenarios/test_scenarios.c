@@ -262,6 +262,34 @@ static void check_record(const struct scenario *sc, const char *path)
 	free(d.text);
 }
 
+static const char *signame(int sig)
+{
+	switch (sig) {
+	case SIGSEGV: return "SIGSEGV";
+	case SIGBUS: return "SIGBUS";
+	case SIGFPE: return "SIGFPE";
+	case SIGILL: return "SIGILL";
+	case SIGABRT: return "SIGABRT";
+	case SIGTRAP: return "SIGTRAP";
+	default: return "SIG?";
+	}
+}
+
+/* The watchdog counts crash/signal:NAME (and crash/no-record:NAME) into
+ * the crashing program's file in the fresh store of this test. */
+static void check_counted(const char *counter)
+{
+	char *argv[] = { (char *)env_or_die("TMWATCH_BIN"), "telemetry",
+			 "dump", NULL };
+	char *out = NULL;
+	int st = tu_run(argv, NULL, &out, NULL, RUN_TIMEOUT_MS);
+
+	assert_int_equal(st, 0);
+	if (!strstr(out, counter))
+		fail_msg("counter '%s' not in the store:\n%s", counter, out);
+	free(out);
+}
+
 static void run_case(void **state)
 {
 	const struct casedata *cd = *state;
@@ -276,11 +304,12 @@ static void run_case(void **state)
 	char *bare_env[] = { "LD_PRELOAD", "TMWATCH_FD", "TMWATCH_FD_INO",
 			     "TMWATCH_DEBUG_RECORDS", "TMWATCH_DISABLE=1",
 			     NULL };
+	char *store;
 	char *mode_env[6] = { "TMWATCH_FD", "TMWATCH_FD_INO", NULL };
 	char **names;
 	int st_b, st_m, n, i;
 
-	tu_fresh_store("scenario-store");
+	store = tu_fresh_store("scenario-store");
 	if (asprintf(&dbg, "TMWATCH_DEBUG_RECORDS=%s", dir) < 0)
 		fail();
 	st_b = tu_run(bare_argv, bare_env, &out_b, &err_b, RUN_TIMEOUT_MS);
@@ -340,6 +369,15 @@ static void run_case(void **state)
 			free(names[i]);
 		free(names);
 		assert_int_equal(n, sc->no_record);
+		if (sc->no_record)
+			check_counted("crash/no-record:SIGSEGV");
+	}
+	if (sc->records > 0) {
+		char counter[64];
+
+		snprintf(counter, sizeof(counter), "crash/signal:%s",
+			 signame(sc->signo));
+		check_counted(counter);
 	}
 	free(out_b);
 	free(err_b);
@@ -349,6 +387,8 @@ static void run_case(void **state)
 	free(prog);
 	tu_rmrf(dir);
 	free(dir);
+	tu_rmrf(store);
+	free(store);
 }
 
 /* --- transparency and modes, beyond crashes ------------------------- */
