@@ -284,8 +284,8 @@ static int build_counters(const unsigned char *d, size_t len,
 		n = expand(name, recs[i].len, NULL);
 		total += n;
 		if (n > CP_EXPAND_MAX)
-			return corrupt(why, whycap, "stack name at 0x%x expands "
-				       "past %u bytes", recs[i].off,
+			return corrupt(why, whycap, "stack name at 0x%x "
+				       "expands past %u bytes", recs[i].off,
 				       CP_EXPAND_MAX);
 		if (total > 8 * (uint64_t)len + CP_EXPAND_SLACK)
 			return corrupt(why, whycap, "stack names expand past "

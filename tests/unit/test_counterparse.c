@@ -375,6 +375,28 @@ static void rejects_record_past_end(void **state)
 	expect_corrupt(m, "record at 0x3fe0 crosses end of file");
 }
 
+static void rejects_stack_name_that_expands_too_far(void **state)
+{
+	struct img *m = img_new();
+	char name[4097];
+	size_t n = 0;
+
+	(void)state;
+	/* A 2000-byte path, then as many 3-byte ditto lines as fit: each
+	 * expands to about 2000 bytes. */
+	memset(name, 'p', 2000);
+	n = 2000;
+	memcpy(name + n, ".f", 2);
+	n += 2;
+	while (n + 4 <= 4096) {
+		memcpy(name + n, "\n\".g", 4);
+		n += 4;
+	}
+	name[n] = '\0';
+	img_add(m, name, 1);
+	expect_corrupt(m, "stack name at 0x8e0 expands past 65536 bytes");
+}
+
 static void rejects_absurd_size(void **state)
 {
 	size_t len = (size_t)TM__COUNTERFILE_MAX_SIZE + 32768;
@@ -510,7 +532,7 @@ static int visit(const struct tm_counter_entry *e, void *arg)
 	return v->seen == v->stop_at ? 42 : 0;
 }
 
-static void foreach_visits_every_counter_and_stops_on_request(void **state)
+static void foreach_visits_counters_and_stops_on_request(void **state)
 {
 	char *dir, *p = write_two_pages(&dir);
 	struct visit v = { 0, 0, 0 };
@@ -551,12 +573,13 @@ int main(void)
 		cmocka_unit_test(rejects_name_over_4096),
 		cmocka_unit_test(rejects_zero_length_name),
 		cmocka_unit_test(rejects_record_past_end),
+		cmocka_unit_test(rejects_stack_name_that_expands_too_far),
 		cmocka_unit_test(rejects_absurd_size),
 		cmocka_unit_test(path_refuses_huge_file_without_reading_it),
 		cmocka_unit_test(path_refuses_fifo_and_missing_file),
 		cmocka_unit_test(path_reads_what_the_writer_wrote),
 		cmocka_unit_test(file_truncated_behind_writer_is_corrupt),
-		cmocka_unit_test(foreach_visits_every_counter_and_stops_on_request),
+		cmocka_unit_test(foreach_visits_counters_and_stops_on_request),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
