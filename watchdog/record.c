@@ -34,7 +34,7 @@ const char *record_signal_name(int sig)
 	}
 }
 
-static int fail(const char **why, const char *reason)
+static int reject(const char **why, const char *reason)
 {
 	if (why)
 		*why = reason;
@@ -59,39 +59,39 @@ int record_parse(const void *buf, size_t len, struct record *out,
 	if (why)
 		*why = NULL;
 	if (!buf || len < 8)
-		return fail(why, "shorter than the record magic and version");
+		return reject(why, "shorter than the record magic and version");
 	memcpy(h, p, len < sizeof(*h) ? len : sizeof(*h));
 	if (h->magic != TM_RECORD_MAGIC)
-		return fail(why, "bad magic");
+		return reject(why, "bad magic");
 	if (h->version != TM_RECORD_VERSION)
-		return fail(why, "unknown version");
+		return reject(why, "unknown version");
 	if (h->header_size != sizeof(*h))
-		return fail(why, "header size differs from this version's");
+		return reject(why, "header size differs from this version's");
 	if (len < sizeof(*h))
-		return fail(why, "truncated header");
+		return reject(why, "truncated header");
 	if (h->total_size != len)
-		return fail(why, "total size differs from the bytes received");
+		return reject(why, "total size differs from the bytes received");
 	if (h->stack_len > TM_RECORD_STACK_MAX)
-		return fail(why, "stack copy longer than the maximum");
+		return reject(why, "stack copy longer than the maximum");
 	if ((uint64_t)h->header_size + h->stack_len != h->total_size)
-		return fail(why, "stack length past the end");
+		return reject(why, "stack length past the end");
 	if (h->exe_len >= TM_RECORD_EXE_MAX)
-		return fail(why, "exe path length out of range");
+		return reject(why, "exe path length out of range");
 	if (h->abort_len >= TM_RECORD_ABORT_MAX)
-		return fail(why, "abort message length out of range");
+		return reject(why, "abort message length out of range");
 	if (h->nregs > TM_RECORD_NREGS)
-		return fail(why, "too many registers");
+		return reject(why, "too many registers");
 	if (h->arch != TM_RECORD_ARCH_X86_64 &&
 	    h->arch != TM_RECORD_ARCH_AARCH64)
-		return fail(why, "unknown architecture");
+		return reject(why, "unknown architecture");
 	if (!crash_signal(h->signo))
-		return fail(why, "not a crash signal");
+		return reject(why, "not a crash signal");
 	if (h->flags & ~TM_RECORD_F_ALL)
-		return fail(why, "unknown flags");
+		return reject(why, "unknown flags");
 	if (h->pid <= 0 || h->tid <= 0)
-		return fail(why, "bad pid or tid");
+		return reject(why, "bad pid or tid");
 	if (h->stack_len && h->stack_addr + h->stack_len < h->stack_addr)
-		return fail(why, "stack address range wraps");
+		return reject(why, "stack address range wraps");
 	copy_str(out->exe, h->exe, h->exe_len);
 	copy_str(out->abort_msg, h->abort_msg, h->abort_len);
 	copy_str(out->thread_name, h->thread_name, sizeof(h->thread_name));
