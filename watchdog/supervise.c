@@ -192,7 +192,7 @@ static void die_like(int sig)
  * stop; SIGCONT (fg) then resumes both. */
 static void stop_self(int sig)
 {
-	sigset_t one;
+	sigset_t one, pending;
 
 	if (sig == SIGSTOP) {
 		kill(getpid(), SIGSTOP);
@@ -200,8 +200,13 @@ static void stop_self(int sig)
 	}
 	sigemptyset(&one);
 	sigaddset(&one, sig);
+	/* Ctrl-Z sends SIGTSTP to us too; if it is still queued, unblocking
+	 * delivers it and stops us. Sending another would stop us a second
+	 * time right after fg resumes us. */
+	sigpending(&pending);
 	sigprocmask(SIG_UNBLOCK, &one, NULL);
-	kill(getpid(), sig);
+	if (!sigismember(&pending, sig))
+		kill(getpid(), sig);
 	sigprocmask(SIG_BLOCK, &one, NULL);
 }
 
