@@ -151,12 +151,13 @@ int tm__counterfile_meta(char *buf, size_t cap, const char *time_begin,
  * past the new end would SIGBUS, so we refuse to go on. */
 static int refresh_size(struct tm__counterfile *f)
 {
+	/* Read before fstat: another thread may raise it meanwhile, and a
+	 * size fstat saw earlier is no evidence of truncation. */
+	uint32_t cur = verified_size(f), want;
 	struct stat st;
-	uint32_t cur, want;
 
 	if (fstat(f->fd, &st) < 0)
 		return -errno;
-	cur = verified_size(f);
 	if ((uint64_t)st.st_size < cur)
 		return TM_ECORRUPT;
 	want = st.st_size > (off_t)CF_MAX ? CF_MAX : (uint32_t)st.st_size;
@@ -241,15 +242,15 @@ static int grow(struct tm__counterfile *f, uint64_t end)
 {
 	static const unsigned char zero[4];
 	uint64_t want = round_up(end, CF_PAGE);
+	uint64_t seen = verified_size(f), cur, next;
 	struct stat st;
-	uint64_t cur, next;
 
 	if (want > CF_MAX)
 		return TM_EFULL;
 	if (fstat(f->fd, &st) < 0)
 		return -errno;
 	cur = (uint64_t)st.st_size;
-	if (cur < verified_size(f))
+	if (cur < seen)
 		return TM_ECORRUPT;
 	while (cur < want) {
 		next = (cur / CF_PAGE + 1) * CF_PAGE;
@@ -331,6 +332,13 @@ static int claim(struct tm__counterfile *f, size_t len, uint32_t *start)
 	for (uint32_t tries = 0; tries <= max_chain(); tries++) {
 		limit = load32(f, f->hdr_len);
 		if (limit != 0 && limit < f->rec_start)
+			return TM_ECORRUPT;
+		/* Writers grow the file before moving limit, so a limit past
+		 * the end (after a fresh fstat) is corruption, not a reason
+		 * to grow the file to it. */
+		if (limit > verified_size(f) && (r = refresh_size(f)) < 0)
+			return r;
+		if (limit > verified_size(f))
 			return TM_ECORRUPT;
 		place(f, limit, len, &s, &e);
 		if (e > CF_MAX)

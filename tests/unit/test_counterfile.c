@@ -20,10 +20,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "counterfile.h"
+#include "counterparse.h"
 #include "testutil.h"
 
 #define FILENAME "ccls@0.20241108-gcc12.2.0-linux-amd64-2026-11-23.v1.count"
@@ -488,7 +490,7 @@ static void wild_pointers_make_writer_fail(void **state)
 			 TM_ECORRUPT);
 }
 
-static void bad_limit_is_corrupt_or_full(void **state)
+static void bad_limit_is_corrupt(void **state)
 {
 	struct fixture *fx = *state;
 	uint64_t *c;
@@ -497,11 +499,31 @@ static void bad_limit_is_corrupt_or_full(void **state)
 	file_put32(fx->path, HDR_LEN, 100);
 	assert_int_equal(tm__counterfile_counter(fx->f, "x", 1, &c),
 			 TM_ECORRUPT);
-	/* A limit at our size cap: the next record cannot fit. */
+	/* A limit past the end of the file is not grown to. */
+	file_put32(fx->path, HDR_LEN, 1u << 20);
+	assert_int_equal(tm__counterfile_counter(fx->f, "x", 1, &c),
+			 TM_ECORRUPT);
+	assert_int_equal(file_size(fx->path), 16384);
+}
+
+static void file_at_size_cap_is_full(void **state)
+{
+	struct fixture *fx = *state;
+	uint64_t *c;
+
+	open_ccls(fx);
+	counter(fx->f, "old");
+	/* Sparse: a file of exactly the cap whose records end at its last
+	 * unit; the next record cannot fit. */
+	assert_int_equal(truncate(fx->path, TM__COUNTERFILE_MAX_SIZE), 0);
 	file_put32(fx->path, HDR_LEN, TM__COUNTERFILE_MAX_SIZE - 32);
 	assert_int_equal(tm__counterfile_counter(fx->f, "x", 1, &c),
 			 TM_EFULL);
-	assert_int_equal(file_size(fx->path), 16384);
+	assert_null(c);
+	/* Existing counters still count. */
+	tm__counterfile_add(counter(fx->f, "old"), 1);
+	assert_int_equal(file_u64(fx->path, FIRST_REC), 1);
+	assert_int_equal(file_size(fx->path), TM__COUNTERFILE_MAX_SIZE);
 }
 
 static void truncated_file_makes_new_counter_fail(void **state)
@@ -521,6 +543,67 @@ static void truncated_file_makes_new_counter_fail(void **state)
 	assert_int_equal(tm__counterfile_counter(fx->f, "new", 3, &c),
 			 TM_ECORRUPT);
 	assert_null(c);
+}
+
+struct worker {
+	struct tm__counterfile *f;
+	int id;
+	int failures;
+};
+
+static void *create_from_thread(void *arg)
+{
+	struct worker *w = arg;
+	uint64_t *c;
+	char name[32];
+	int n;
+
+	for (int k = 0; k < 2000; k++) {
+		n = snprintf(name, sizeof(name), "t%d/%d", w->id, k);
+		if (tm__counterfile_counter(w->f, name, (size_t)n, &c) < 0) {
+			w->failures++;
+			continue;
+		}
+		tm__counterfile_add(c, 1);
+		n = snprintf(name, sizeof(name), "all/%d", k % 100);
+		if (tm__counterfile_counter(w->f, name, (size_t)n, &c) < 0) {
+			w->failures++;
+			continue;
+		}
+		tm__counterfile_add(c, 1);
+	}
+	return NULL;
+}
+
+static void threads_share_one_struct(void **state)
+{
+	struct fixture *fx = *state;
+	struct tm__parsed_file pf;
+	struct worker w[4];
+	pthread_t t[4];
+	uint64_t total = 0;
+
+	open_ccls(fx);
+	for (int i = 0; i < 4; i++) {
+		w[i] = (struct worker){ fx->f, i, 0 };
+		assert_int_equal(pthread_create(&t[i], NULL,
+						create_from_thread, &w[i]), 0);
+	}
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(w[i].failures, 0);
+	assert_int_equal(tm__counterparse_path(fx->path, &pf, NULL, 0), 0);
+	assert_int_equal(pf.ncounters, 4 * 2000 + 100);
+	for (size_t i = 0; i < pf.ncounters; i++) {
+		if (strncmp(pf.counters[i].name, "all/", 4) == 0)
+			assert_int_equal(pf.counters[i].value, 4 * 20);
+		else
+			assert_int_equal(pf.counters[i].value, 1);
+		total += pf.counters[i].value;
+	}
+	assert_int_equal(total, 2 * 4 * 2000);
+	tm__counterparse_free(&pf);
 }
 
 int main(void)
@@ -545,8 +628,10 @@ int main(void)
 		T(fifo_or_directory_at_path_is_refused),
 		T(chain_cycle_makes_writer_fail_not_loop),
 		T(wild_pointers_make_writer_fail),
-		T(bad_limit_is_corrupt_or_full),
+		T(bad_limit_is_corrupt),
+		T(file_at_size_cap_is_full),
 		T(truncated_file_makes_new_counter_fail),
+		T(threads_share_one_struct),
 #undef T
 	};
 
