@@ -37,8 +37,6 @@ struct tm__capture_state {
 	tm__sigaction_fn real_sigaction;
 	struct sigaction prog[TM__CAPTURE_NSIG]; /* the program's view */
 	int reporter_tid;	/* atomic: the one thread reporting */
-	char exe[TM_RECORD_EXE_MAX];
-	unsigned exe_len;
 };
 
 /* The process-wide state; one instance per copy of the capture objects. */
@@ -55,7 +53,7 @@ int tm__capture_is_crash_signal(int sig);
 int tm__capture_channel_from_env(unsigned long *dev, unsigned long *ino);
 
 /* LOAD-TIME. Prepares everything and installs the handlers: the record
- * buffer, the exe path, the main thread's alternate stack, the program's
+ * buffer, the main thread's alternate stack, the program's
  * current actions as its view. REAL is libc's sigaction (never an
  * interposer); ABORT_SLOT is &__abort_msg or NULL. Returns 0 or -errno;
  * on error nothing is installed. Call once, from one thread. */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* capture_init.c -- LOAD-TIME: checks the crash channel and prepares crash
- * capture in the process (buffer, exe path, alternate stack, handlers).
+ * capture in the process (buffer, alternate stack, handlers).
  *
  * Zone: LOAD-TIME only: the shim's constructor (shim_main.c) and library
  * mode's tm_crash_monitor_start. May use libc freely (getenv, readlink,
@@ -82,7 +82,6 @@ int tm__capture_install(int fd, unsigned long dev, unsigned long ino,
 	size_t cap = sizeof(struct tm_crash_record) + TM_RECORD_STACK_MAX;
 	struct sigaction sa;
 	size_t alt_size;
-	ssize_t n;
 	void *mem;
 	int sig;
 
@@ -95,9 +94,6 @@ int tm__capture_install(int fd, unsigned long dev, unsigned long ino,
 		return -errno;
 	c->rec = mem;
 	c->rec_cap = cap;
-	n = readlink("/proc/self/exe", c->exe, sizeof(c->exe) - 1);
-	c->exe_len = n > 0 ? (unsigned)n : 0;
-	c->exe[c->exe_len] = '\0';
 	c->channel_fd = fd;
 	c->channel_dev = dev;
 	c->channel_ino = ino;

@@ -7,6 +7,7 @@
  * stack page or a corrupted abort-message pointer yields a short copy
  * instead of a second fault. Raw syscalls only.
  */
+#include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
@@ -113,6 +114,7 @@ size_t tm__capture_record_fill(int sig, const siginfo_t *info,
 {
 	struct tm_crash_record *r = tm__capture.rec;
 	const ucontext_t *uc = ucv;
+	long n;
 
 	memset(r, 0, sizeof(*r));
 	r->magic = TM_RECORD_MAGIC;
@@ -130,8 +132,11 @@ size_t tm__capture_record_fill(int sig, const siginfo_t *info,
 	}
 	fill_regs(r, uc);
 	(void)TM__SYS(SYS_prctl, PR_GET_NAME, r->thread_name, 0, 0, 0, 0);
-	memcpy(r->exe, tm__capture.exe, tm__capture.exe_len);
-	r->exe_len = tm__capture.exe_len;
+	/* Read now rather than at load: one /proc lookup costs a third of
+	 * the constructor's budget, and a crash can afford it. */
+	n = TM__SYS(SYS_readlinkat, AT_FDCWD, "/proc/self/exe", r->exe,
+		    sizeof(r->exe) - 1, 0, 0);
+	r->exe_len = n > 0 ? (uint32_t)n : 0;
 	if (sig == SIGABRT)
 		fill_abort(r);
 	fill_stack(r, (char *)(r + 1));
