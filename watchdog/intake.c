@@ -252,6 +252,7 @@ const struct intake_mapping *intake_module_at(const struct intake_modules *m,
 	return NULL;
 }
 
+/* intake_modules_free: see intake.h. */
 void intake_modules_free(struct intake_modules *m)
 {
 	size_t i;

@@ -63,6 +63,8 @@ int intake_read_modules(pid_t pid, struct intake_modules *out);
 const struct intake_mapping *intake_module_at(const struct intake_modules *m,
 					      uint64_t addr);
 
+/* intake_modules_free releases what intake_read_modules filled; M is
+ * left empty and may be freed again. */
 void intake_modules_free(struct intake_modules *m);
 
 /* intake_ack tells the waiting child it may die now, then closes its

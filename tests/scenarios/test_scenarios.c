@@ -15,6 +15,8 @@
 #define _GNU_SOURCE
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 #include <dirent.h>
+#include <poll.h>
+#include <time.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -557,6 +559,125 @@ static void start_returns_disabled_under_disable_library(void **state)
 	free(prog);
 }
 
+/* The watchdog is SIGKILLed; its child crashes afterwards and must die
+ * at once (EPIPE on the channel), not wait out the ack bound. The pipe
+ * reaches EOF when the orphan has died. */
+static void crash_after_watchdog_died_dies_at_once_misc(void **state)
+{
+	char *prog = example("crash_null_write");
+	char *script;
+	int out[2], st;
+	char buf[256];
+	ssize_t n;
+	pid_t pid;
+	struct timespec t0, t1;
+	long ms;
+
+	(void)state;
+	if (asprintf(&script, "echo ready; read x; exec '%s'", prog) < 0)
+		fail();
+	int in[2];
+
+	assert_int_equal(pipe(out), 0);
+	assert_int_equal(pipe(in), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(out[1], 1);
+		dup2(in[0], 0);
+		close(out[0]);
+		close(in[1]);
+		execl(env_or_die("TMWATCH_BIN"), "tmwatch", "/bin/sh", "-c",
+		      script, (char *)NULL);
+		_exit(127);
+	}
+	close(out[1]);
+	close(in[0]);
+	assert_int_equal(read(out[0], buf, 6), 6);
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	assert_int_equal(tu_wait(pid, &st, RUN_TIMEOUT_MS), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(write(in[1], "go\n", 3), 3);
+	/* EOF once the orphaned child, the pipe's last writer, is dead. */
+	for (;;) {
+		struct pollfd p = { out[0], POLLIN, 0 };
+
+		if (poll(&p, 1, RUN_TIMEOUT_MS) <= 0)
+			fail_msg("orphaned child still alive after %d ms",
+				 RUN_TIMEOUT_MS);
+		n = read(out[0], buf, sizeof(buf));
+		if (n <= 0)
+			break;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	if (ms >= 2000)
+		fail_msg("orphan took %ld ms to die: it waited for a dead "
+			 "watchdog", ms);
+	close(out[0]);
+	close(in[1]);
+	free(script);
+	free(prog);
+}
+
+/* With core dumps allowed, the child may dump core but the watchdog,
+ * dying of the same signal, must not. */
+static void watchdog_dumps_no_core_misc(void **state)
+{
+	char *dir = tu_tmpdir("core");
+	char *prog = example("crash_null_write");
+	int st;
+	pid_t pid;
+
+	(void)state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct rlimit all = { RLIM_INFINITY, RLIM_INFINITY };
+
+		if (chdir(dir) != 0)
+			_exit(126);
+		setrlimit(RLIMIT_CORE, &all);
+		execl(env_or_die("TMWATCH_BIN"), "tmwatch", prog, (char *)NULL);
+		_exit(127);
+	}
+	assert_int_equal(tu_wait(pid, &st, RUN_TIMEOUT_MS), 0);
+	assert_true(WIFSIGNALED(st));
+	assert_int_equal(WTERMSIG(st), SIGSEGV);
+	assert_false(WCOREDUMP(st));
+	tu_rmrf(dir);
+	free(dir);
+	free(prog);
+}
+
+static void disable_keeps_shim_passive_preload_only(void **state)
+{
+	char *dir = tu_tmpdir("disable-preload");
+	char *prog = example("crash_null_write");
+	char *argv[] = { prog, NULL };
+	char *pre, *dbg, **names;
+	char *env[] = { NULL, NULL, "TMWATCH_DISABLE=1", "TMWATCH_FD",
+			"TMWATCH_FD_INO", NULL };
+	int st;
+
+	(void)state;
+	if (asprintf(&pre, "LD_PRELOAD=%s", env_or_die("TMWATCH_SHIM")) < 0 ||
+	    asprintf(&dbg, "TMWATCH_DEBUG_RECORDS=%s", dir) < 0)
+		fail();
+	env[0] = pre;
+	env[1] = dbg;
+	st = tu_run(argv, env, NULL, NULL, RUN_TIMEOUT_MS);
+	assert_true(WIFSIGNALED(st));
+	assert_int_equal(WTERMSIG(st), SIGSEGV);
+	assert_int_equal(count_prefix(dir, "", ".txt", &names), 0);
+	free(names);
+	tu_rmrf(dir);
+	free(dir);
+	free(pre);
+	free(dbg);
+	free(prog);
+}
+
 static const char *mode_name(enum mode m)
 {
 	return m == WRAPPER ? "wrapper" : m == PRELOAD ? "preload_only"
@@ -576,6 +697,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test(
 		  missing_watchdog_runs_unmonitored_with_one_line_preload_only),
 		cmocka_unit_test(start_returns_disabled_under_disable_library),
+		cmocka_unit_test(crash_after_watchdog_died_dies_at_once_misc),
+		cmocka_unit_test(watchdog_dumps_no_core_misc),
+		cmocka_unit_test(disable_keeps_shim_passive_preload_only),
 	};
 	size_t nm = sizeof(misc) / sizeof(misc[0]);
 	struct CMUnitTest *tests = calloc(ns * 3 + nm, sizeof(*tests));
