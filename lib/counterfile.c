@@ -557,6 +557,46 @@ void tm__counterfile_close(struct tm__counterfile *f)
 	free(f);
 }
 
+const uint32_t *tm__counterfile_closed_word(const struct tm__counterfile *f)
+{
+	return (const uint32_t *)(f->base + TM__COUNTERFILE_CLOSED_OFF);
+}
+
+int tm__counterfile_mark_closed(const char *path)
+{
+	unsigned char magic[CF_MAGIC_LEN];
+	uint32_t word, one = 1;
+	struct stat st;
+	int fd, r;
+
+	fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		goto out;
+	}
+	r = TM_ECORRUPT;
+	if (!S_ISREG(st.st_mode) || st.st_size < (off_t)CF_PAGE ||
+	    pread(fd, magic, sizeof magic, 0) != (ssize_t)sizeof magic ||
+	    memcmp(magic, CF_MAGIC, CF_MAGIC_LEN) != 0 ||
+	    pread(fd, &word, 4, TM__COUNTERFILE_CLOSED_OFF) != 4)
+		goto out;
+	r = 0;
+	if (word != 0)
+		goto out;
+	/* pwrite and the writers' MAP_SHARED mappings share the page cache,
+	 * so every mapping sees the word at once. */
+	if (pwrite(fd, &one, 4, TM__COUNTERFILE_CLOSED_OFF) != 4) {
+		r = errno ? -errno : -EIO;
+		goto out;
+	}
+	r = 1;
+out:
+	close(fd);
+	return r;
+}
+
 const char *tm__counterfile_name(const struct tm__counterfile *f)
 {
 	return f ? f->name : NULL;

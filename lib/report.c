@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "counterfile.h"
 #include "counterparse.h"
 #include "fsutil.h"
 #include "mode.h"
@@ -48,6 +49,10 @@
 #include "tmwatch/common.h"
 
 #define MAX_COUNT_FILES 100000
+/* How long a newly closed counter file is left before it is read: a writer
+ * that saw it open may be between that check and its atomic add
+ * (store.c); only a preempted writer takes longer than a few ns. */
+#define CLOSE_GRACE_MS 500
 #define LOCK_WAIT_MS 60000
 /* Room for the store path (< 4096) plus a file name. */
 #define PATHCAP 4400
@@ -694,6 +699,7 @@ struct countfile {
 	struct tm__parsed_file pf;
 	char week[11];
 	char begin[11];
+	int closed_now;		/* this run closed it: read it again */
 };
 
 struct acc {			/* one Programs[] entry being merged */
@@ -1108,6 +1114,9 @@ static int load_file(struct ctx *c, const char *name, struct countfile *cf)
 		tm__counterparse_free(&cf->pf);
 		return 0;
 	}
+	/* Tell writers still counting into it to move on (counterfile.h)
+	 * before its counts are taken. */
+	cf->closed_now = tm__counterfile_mark_closed(path) == 1;
 	tm__clock_date(tend, cf->week);
 	tm__clock_date(tbeg, cf->begin);
 	cf->name = strdup(name);
@@ -1116,6 +1125,36 @@ static int load_file(struct ctx *c, const char *name, struct countfile *cf)
 		return -ENOMEM;
 	}
 	return 1;
+}
+
+/* reread_closed waits out the grace once, then parses again every file this
+ * run closed, so increments made just before the close are reported. */
+static int reread_closed(struct ctx *c, struct countfile **files, size_t n)
+{
+	struct timespec grace = { CLOSE_GRACE_MS / 1000,
+				  (CLOSE_GRACE_MS % 1000) * 1000000L };
+	char path[PATHCAP], why[256];
+	size_t i;
+
+	for (i = 0; i < n && !files[i]->closed_now; i++)
+		;
+	if (i == n)
+		return 0;
+	while (nanosleep(&grace, &grace) < 0 && errno == EINTR)
+		;
+	for (i = 0; i < n; i++) {
+		struct tm__parsed_file pf;
+
+		if (!files[i]->closed_now)
+			continue;
+		snprintf(path, sizeof path, "%s/%s", c->local, files[i]->name);
+		/* Keep the first reading if the second fails: it was valid. */
+		if (tm__counterparse_path(path, &pf, why, sizeof why) == 0) {
+			tm__counterparse_free(&files[i]->pf);
+			files[i]->pf = pf;
+		}
+	}
+	return 0;
 }
 
 static int lock_store(const char *local, int blocking)
@@ -1245,7 +1284,9 @@ int tm__report_build(const char *store_dir, unsigned flags, tm__log_fn log,
 		}
 		files[n++] = cf;
 	}
-	rc = 0;
+	rc = reread_closed(&c, files, n);
+	if (rc)
+		goto out;
 	if (n)
 		qsort(files, n, sizeof *files, cmp_file);
 	for (size_t i = 0; i < n; ) {

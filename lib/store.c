@@ -8,12 +8,18 @@
  * which never moves (counterfile.c reserves address space for the largest
  * file), so a resolved pointer stays valid for the life of the process.
  *
- * Week rotation (DESIGN §6.3): every increment compares the time with the
- * end of the current file's week; past it, the next increment opens the new
- * week's file and bumps the store generation, which makes every handle
- * re-resolve. Old files stay mapped (a racing increment may still hold a
- * pointer into them), so a long-running process keeps one mapping per week
- * it lived through.
+ * Week rotation (DESIGN §6.3) without a clock read on the hot path (a
+ * time() call costs more than the atomic add itself): a handle increment
+ * checks only the store generation and the file's "closed" word, which the
+ * report builder sets before it reads a file whose week has ended
+ * (counterfile.h). Every named increment, new counter and read also
+ * compares the time with the week's end. Either way the next increment
+ * opens the new week's file and bumps the store generation, which makes
+ * every handle re-resolve; so no count lands in a file after it was
+ * reported, and a count made after the week's end but before any report
+ * ran lands in the old week. Old files stay mapped (a racing increment may
+ * still hold a pointer into them), so a long-running process keeps one
+ * mapping per week it lived through.
  *
  * Failures (unwritable store, full disk, corrupt file) never reach the
  * program: counts are dropped, tm__warn_once says why once, and opening is
@@ -51,6 +57,8 @@ static pthread_once_t store_fork_once = PTHREAD_ONCE_INIT;
  * read with atomics. store_gen starts at 1 so a zeroed handle is stale. */
 static struct tm__counterfile *store_file;
 static time_t store_expiry;       /* end of the current file's week */
+static const uint32_t never_closed;
+static const uint32_t *store_closed = &never_closed; /* its closed word */
 static unsigned long store_gen = 1;
 static int store_fake_clock;      /* TMWATCH_NOW set: read it every time */
 
@@ -195,17 +203,31 @@ static int refresh_locked(time_t now)
 	time_t expiry;
 	int err;
 
-	if (store_file && now < store_expiry)
+	int closed = store_file && __atomic_load_n(store_closed,
+						   __ATOMIC_RELAXED);
+
+	if (store_file && now < store_expiry && !closed)
 		return 0;
 	if (!store_file && store_error && now < store_retry_at)
 		return store_error;
+	/* A file closed by a report belongs to an ended week even if our
+	 * clock disagrees: move past its end. */
+	if (closed && now < store_expiry)
+		now = store_expiry;
 	err = open_week_file(tm__store_self_identity(), now, &f, &expiry);
+	if (!err && *tm__counterfile_closed_word(f)) {
+		/* Closed already: never count into a reported file. */
+		tm__counterfile_close(f);
+		err = TM_ECORRUPT;
+	}
 	if (err) {
 		store_error = err;
 		store_retry_at = now + STORE_RETRY_SECONDS;
 		/* Past the week's end with no new file: stop counting into
 		 * the old one, which is about to be reported. */
 		__atomic_store_n(&store_file, NULL, __ATOMIC_RELEASE);
+		__atomic_store_n(&store_closed, &never_closed,
+				 __ATOMIC_RELEASE);
 		__atomic_add_fetch(&store_gen, 1, __ATOMIC_RELEASE);
 		warn_unusable(err);
 		return err;
@@ -214,6 +236,8 @@ static int refresh_locked(time_t now)
 	store_error = 0;
 	__atomic_store_n(&store_expiry, expiry, __ATOMIC_RELAXED);
 	__atomic_store_n(&store_file, f, __ATOMIC_RELEASE);
+	__atomic_store_n(&store_closed, tm__counterfile_closed_word(f),
+			 __ATOMIC_RELEASE);
 	__atomic_add_fetch(&store_gen, 1, __ATOMIC_RELEASE);
 	return 0;
 }
@@ -249,10 +273,13 @@ static int resolve(const char *name, size_t len, uint64_t **count,
 	return err;
 }
 
+/* The hot-path test: resolved in this generation, file not closed. */
 static int is_current(unsigned long gen)
 {
 	return gen == __atomic_load_n(&store_gen, __ATOMIC_ACQUIRE) &&
-	       store_now() < __atomic_load_n(&store_expiry, __ATOMIC_RELAXED);
+	       !__atomic_load_n(__atomic_load_n(&store_closed,
+						__ATOMIC_ACQUIRE),
+				__ATOMIC_RELAXED);
 }
 
 void tm_counter_add(const char *name, uint64_t n)
@@ -270,8 +297,8 @@ void tm_counter_inc(const char *name)
 
 void tm_counter_handle_add(struct tm_counter *c, uint64_t n)
 {
-	/* Fast path: the handle was resolved in this generation and the
-	 * week has not ended. gen is published after the pointer (release),
+	/* Fast path: the handle was resolved in this generation and its
+	 * file is not closed. gen is published after the pointer (release),
 	 * so reading gen first (acquire) gives a pointer at least as new. */
 	unsigned long gen = __atomic_load_n(&c->tm_private_gen,
 					    __ATOMIC_ACQUIRE);

@@ -22,7 +22,9 @@
 
 #include <cmocka.h>
 
+#include "counterfile.h"
 #include "counterparse.h"
+#include "report.h"
 #include "store.h"
 #include "testutil.h"
 #include "tmwatch/counter.h"
@@ -228,15 +230,19 @@ static void disable_variable_creates_nothing(void **state)
 
 static struct tm_counter week_handle = TM_COUNTER_INIT("test/week");
 
+static int to_child[2], from_child[2];
+
 static void count_across_week_end(void)
 {
 	tm_counter_handle_inc(&week_handle);
 	tm_counter_inc("test/named");
-	/* The week (weekday 3) ends on Wednesday the 25th at midnight. */
+	/* The week (weekday 3) ends on Wednesday the 25th at midnight: the
+	 * next named increment reads the clock and moves to the new file,
+	 * and handles follow. */
 	setenv("TMWATCH_NOW", "2026-11-25T00:00:01Z", 1);
-	tm_counter_handle_inc(&week_handle);
-	tm_counter_handle_inc(&week_handle);
 	tm_counter_inc("test/named");
+	tm_counter_handle_inc(&week_handle);
+	tm_counter_handle_inc(&week_handle);
 }
 
 static void long_running_process_moves_to_next_week_file(void **state)
@@ -255,6 +261,106 @@ static void long_running_process_moves_to_next_week_file(void **state)
 	assert_int_equal(value_in(files[1], "test/named"), 1);
 	assert_string_equal(meta_in(files[1], "TimeEnd"),
 			    "2026-12-02T00:00:00Z");
+}
+
+/* Counts through a handle, lets the parent close the file as a report
+ * would, then counts again through the same handle. */
+static void count_around_a_report(void)
+{
+	char c;
+
+	tm_counter_handle_inc(&week_handle);
+	if (write(from_child[1], "1", 1) != 1 ||
+	    read(to_child[0], &c, 1) != 1)
+		_exit(3);
+	tm_counter_handle_inc(&week_handle);
+	tm_counter_handle_inc(&week_handle);
+}
+
+static void handles_leave_a_file_closed_by_a_report(void **state)
+{
+	char files[4][256], c, *local, *path;
+	pid_t pid;
+	int status;
+
+	(void)state;
+	write_weekends("3\n");
+	assert_int_equal(pipe(to_child), 0);
+	assert_int_equal(pipe(from_child), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		count_around_a_report();
+		_exit(0);
+	}
+	assert_int_equal(read(from_child[0], &c, 1), 1);
+	assert_int_equal(count_files(files, 4), 1);
+	local = tu_path(store, "local");
+	path = tu_path(local, files[0]);
+	assert_int_equal(tm__counterfile_mark_closed(path), 1);
+	assert_int_equal(tm__counterfile_mark_closed(path), 0);
+	assert_int_equal(write(to_child[1], "g", 1), 1);
+	assert_int_equal(tu_wait(pid, &status, 30000), 0);
+	assert_int_equal(status, 0);
+	/* The clock still says Monday; the closed file's week ended on
+	 * Wednesday, so the counts moved to the file beginning then. */
+	assert_int_equal(count_files(files, 4), 2);
+	assert_int_equal(value_in(files[0], "test/week"), 1);
+	assert_non_null(strstr(files[1], "-2026-11-25.v1.count"));
+	assert_int_equal(value_in(files[1], "test/week"), 2);
+	for (int i = 0; i < 2; i++) {
+		close(to_child[i]);
+		close(from_child[i]);
+	}
+	free(path);
+	free(local);
+}
+
+static void report_closes_the_file_a_running_process_counts_into(
+	void **state)
+{
+	struct tm__report_result res;
+	char files[4][256], c, *report, *text;
+	pid_t pid;
+	int status;
+
+	(void)state;
+	write_weekends("3\n");
+	assert_int_equal(pipe(to_child), 0);
+	assert_int_equal(pipe(from_child), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		count_around_a_report();
+		_exit(0);
+	}
+	assert_int_equal(read(from_child[0], &c, 1), 1);
+	/* Friday: the week that ended on Wednesday is reported and its
+	 * file deleted while the child still has it mapped. */
+	setenv("TMWATCH_NOW", "2026-11-27T08:00:00Z", 1);
+	assert_int_equal(tm__report_build(store, 0, NULL, NULL, &res), 0);
+	assert_int_equal(res.nbuilt, 1);
+	tm__report_result_free(&res);
+	assert_int_equal(count_files(files, 4), 0);
+	assert_int_equal(write(to_child[1], "g", 1), 1);
+	assert_int_equal(tu_wait(pid, &status, 30000), 0);
+	assert_int_equal(status, 0);
+	report = tu_path(store, "local/local.2026-11-25.json");
+	text = tu_read_file(report, NULL);
+	assert_non_null(text);
+	if (!strstr(text, "\"test/week\":\t1\n"))
+		fail_msg("report:\n%s", text);
+	/* The later increments went to the next week's file, not into the
+	 * deleted one. */
+	assert_int_equal(count_files(files, 4), 1);
+	assert_non_null(strstr(files[0], "-2026-11-25.v1.count"));
+	assert_int_equal(value_in(files[0], "test/week"), 2);
+	for (int i = 0; i < 2; i++) {
+		close(to_child[i]);
+		close(from_child[i]);
+	}
+	free(text);
+	free(report);
 }
 
 static void count_many_times(void)
@@ -405,6 +511,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			long_running_process_moves_to_next_week_file, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(
+			handles_leave_a_file_closed_by_a_report, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			report_closes_the_file_a_running_process_counts_into,
+			setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			unusable_store_warns_once_and_program_goes_on, setup,
 			teardown),
