@@ -53,12 +53,16 @@ struct scenario {
 	int no_record;		/* wrapper: a no-record note expected */
 };
 
-#define ALL (WRAPPER | PRELOAD)
+#define ALL (WRAPPER | PRELOAD | LIBRARY)
+/* Library mode cannot reach these: a static binary, an exec'd program
+ * that does not call tm_crash_monitor_start, a thread created with no
+ * interposed pthread_create (no alternate stack). */
+#define NOLIB (WRAPPER | PRELOAD)
 
 static const struct scenario scenarios[] = {
 	{ "null_read", "crash_null_read", NULL, ALL, 1, SIGSEGV, 0,
 	  "crash_null_read" },
-	{ "null_read_optimised", "crash_null_read_O2", NULL, ALL, 1, SIGSEGV,
+	{ "null_read_optimised", "crash_null_read_O2", NULL, NOLIB, 1, SIGSEGV,
 	  0, "crash_null_read_O2" },
 	{ "null_write", "crash_null_write", NULL, ALL, 1, SIGSEGV, 0,
 	  "crash_null_write" },
@@ -81,7 +85,7 @@ static const struct scenario scenarios[] = {
 	{ "stack_overflow_on_main_thread", "crash_stack_overflow", NULL, ALL,
 	  1, SIGSEGV, 0, "crash_stack_overflow" },
 	{ "stack_overflow_on_new_thread", "crash_stack_overflow_thread", NULL,
-	  ALL, 1, SIGSEGV, 0, "crash_stack_overflow_thread" },
+	  NOLIB, 1, SIGSEGV, 0, "crash_stack_overflow_thread" },
 	{ "null_write_in_late_thread", "crash_late_thread", NULL, ALL, 1,
 	  SIGSEGV, 0, "crash_late_thread", NULL, "late-worker" },
 	{ "two_threads_crashing_at_once_give_one_record", "crash_two_threads",
@@ -94,11 +98,11 @@ static const struct scenario scenarios[] = {
 	  SIGSEGV, 0, "libcrash_ctor.so" },
 	{ "call_through_null_function_pointer", "crash_null_funcptr", NULL,
 	  ALL, 1, SIGSEGV, 0, "-" },
-	{ "uncaught_cxx_exception", "crash_cxx_exception", NULL, ALL, 1,
+	{ "uncaught_cxx_exception", "crash_cxx_exception", NULL, NOLIB, 1,
 	  SIGABRT, 1, "libc.so.6", NULL, NULL, NULL, "terminate called" },
 	{ "crash_in_forked_child", "crash_fork_child", NULL, ALL, 1, SIGSEGV,
 	  0, "crash_fork_child" },
-	{ "crash_in_execed_grandchild", "crash_exec_grandchild", NULL, ALL, 1,
+	{ "crash_in_execed_grandchild", "crash_exec_grandchild", NULL, NOLIB, 1,
 	  SIGSEGV, 0, "crash_null_write", "crash_null_write" },
 	{ "own_handler_chains_and_is_reported", "crash_own_handler_chain",
 	  NULL, ALL, 1, SIGSEGV, 0, "crash_own_handler_chain", NULL, NULL,
@@ -109,7 +113,7 @@ static const struct scenario scenarios[] = {
 	  0, -1, NULL, NULL, NULL, NULL, NULL, 1 },
 	{ "blocked_signals_then_abort", "crash_blocks_signals", NULL, ALL, 1,
 	  SIGABRT, 1, "libc.so.6" },
-	{ "static_binary_has_no_record", "crash_null_write_static", NULL, ALL,
+	{ "static_binary_has_no_record", "crash_null_write_static", NULL, NOLIB,
 	  0, 0, -1, NULL, NULL, NULL, NULL, NULL, 1 },
 	{ "sigkill_is_not_a_crash", "crash_sigkill", NULL, ALL, 0, 0, -1,
 	  NULL },
@@ -223,8 +227,35 @@ static int count_prefix(const char *dir, const char *prefix,
 	return n;
 }
 
-static void check_record(const struct scenario *sc, const char *path)
+/* In library mode the crash examples run as their _libmode build (main
+ * wrapped to call tm_crash_monitor_start); library-mode examples as is. */
+static const char *program_of(const struct scenario *sc, enum mode mode)
 {
+	static char buf[256];
+
+	if (mode != LIBRARY || strstr(sc->prog, "library_mode"))
+		return sc->prog;
+	snprintf(buf, sizeof(buf), "%s_libmode", sc->prog);
+	return buf;
+}
+
+/* The module or exe name to expect: the program's own becomes its
+ * _libmode build's in library mode. */
+static const char *expected_name(const struct scenario *sc, enum mode mode,
+				 const char *name)
+{
+	if (name && strcmp(name, sc->prog) == 0)
+		return program_of(sc, mode);
+	return name;
+}
+
+static void check_record(const struct scenario *sc, enum mode mode,
+			 const char *path)
+{
+	const char *want_module = expected_name(sc, mode, sc->module);
+	const char *want_exe = expected_name(sc, mode,
+					     sc->exe ? sc->exe : sc->prog);
+
 	struct dump d;
 	char v[4096];
 
@@ -240,17 +271,16 @@ static void check_record(const struct scenario *sc, const char *path)
 #endif
 	if (num(&d, "stack_len") == 0 || num(&d, "stack_addr") < num(&d, "sp"))
 		fail_msg("no plausible stack copy in\n%s", d.text);
-	if (sc->module) {
+	if (want_module) {
 		field(&d, "pc_module", v, sizeof(v));
-		if (strcmp(sc->module, "-") == 0 ? strcmp(v, "-") != 0
-		    : strcmp(base(v), sc->module) != 0)
+		if (strcmp(want_module, "-") == 0 ? strcmp(v, "-") != 0
+		    : strcmp(base(v), want_module) != 0)
 			fail_msg("faulting PC: expected module '%s', got '%s'",
-				 sc->module, v);
+				 want_module, v);
 	}
 	field(&d, "exe", v, sizeof(v));
-	if (strcmp(base(v), sc->exe ? sc->exe : sc->prog) != 0)
-		fail_msg("exe: expected '%s', got '%s'",
-			 sc->exe ? sc->exe : sc->prog, v);
+	if (strcmp(base(v), want_exe) != 0)
+		fail_msg("exe: expected '%s', got '%s'", want_exe, v);
 	if (sc->thread) {
 		field(&d, "thread_name", v, sizeof(v));
 		assert_string_equal(v, sc->thread);
@@ -297,7 +327,7 @@ static void run_case(void **state)
 	const struct casedata *cd = *state;
 	const struct scenario *sc = cd->sc;
 	char *dir = tu_tmpdir("scenario");
-	char *prog = example(sc->prog);
+	char *prog = example(program_of(sc, cd->mode));
 	char *dbg, *out_b = NULL, *err_b = NULL, *out_m = NULL, *err_m = NULL;
 	char *bare_argv[] = { prog, (char *)sc->arg, NULL };
 	char *wrap_argv[] = { (char *)env_or_die("TMWATCH_BIN"),
@@ -355,10 +385,10 @@ static void run_case(void **state)
 			 out_b, out_m);
 	n = count_prefix(dir, "record-", ".txt", &names);
 	if (n != sc->records)
-		fail_msg("%s: expected %d record(s), got %d", sc->prog,
-			 sc->records, n);
+		fail_msg("%s: expected %d record(s), got %d",
+			 program_of(sc, cd->mode), sc->records, n);
 	for (i = 0; i < n; i++) {
-		check_record(sc, names[i]);
+		check_record(sc, cd->mode, names[i]);
 		free(names[i]);
 	}
 	free(names);
