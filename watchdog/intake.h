@@ -28,11 +28,16 @@ struct intake_crash {
 	int read_error;		/* 0, or why the bytes are incomplete */
 };
 
-/* One file-backed mapping of /proc/PID/maps. */
+/* One file-backed mapping of /proc/PID/maps, with what its ELF file
+ * says: every mapping of one file shares bias and build-id. */
 struct intake_mapping {
 	uint64_t start, end, offset;
 	char perms[5];
 	char *path;		/* malloc'd; may end in " (deleted)" */
+	int is_elf;		/* bias and build_id below are known */
+	uint64_t bias;		/* load bias: runtime address - ELF vaddr */
+	unsigned char build_id[64];
+	size_t build_id_len;	/* 0: the file has no NT_GNU_BUILD_ID */
 };
 
 /* The module table of a waiting child: every file-backed mapping. */
@@ -56,7 +61,11 @@ int intake_open(int *wd, int *child, unsigned long *dev, unsigned long *ino);
 int intake_receive(int wd, struct intake_crash *out);
 
 /* intake_read_modules reads /proc/PID/maps of the waiting child into
- * *OUT (release with intake_modules_free). Returns 0 or -errno. */
+ * *OUT (release with intake_modules_free), with each ELF module's load
+ * bias and build-id, read through /proc/PID/map_files (the very file
+ * mapped, even if replaced on disk since) or else the path. Files are
+ * untrusted: every header and note is bound-checked. Returns 0 or
+ * -errno. */
 int intake_read_modules(pid_t pid, struct intake_modules *out);
 
 /* intake_module_at returns the mapping containing ADDR, or NULL. */

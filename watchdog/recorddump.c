@@ -102,11 +102,26 @@ int recorddump_write(const char *dir, const struct record *r,
 	put_escaped(f, r->abort_msg);
 	fputs("pc_module ", f);
 	put_escaped(f, pcm ? pcm->path : "-");
-	for (i = 0; i < m->n; i++)
-		fprintf(f, "map 0x%llx-0x%llx %s 0x%llx %s\n",
-			(unsigned long long)m->map[i].start,
-			(unsigned long long)m->map[i].end, m->map[i].perms,
-			(unsigned long long)m->map[i].offset, m->map[i].path);
+	for (i = 0; i < m->n; i++) {
+		const struct intake_mapping *mp = &m->map[i];
+		size_t k;
+
+		fprintf(f, "map 0x%llx-0x%llx %s 0x%llx ",
+			(unsigned long long)mp->start,
+			(unsigned long long)mp->end, mp->perms,
+			(unsigned long long)mp->offset);
+		if (mp->is_elf)
+			fprintf(f, "bias=0x%llx ",
+				(unsigned long long)mp->bias);
+		else
+			fputs("bias=- ", f);
+		fputs("build_id=", f);
+		for (k = 0; k < mp->build_id_len; k++)
+			fprintf(f, "%02x", mp->build_id[k]);
+		if (!mp->build_id_len)
+			fputc('-', f);
+		fprintf(f, " %s\n", mp->path);
+	}
 	if (fclose(f) != 0) {
 		free(text);
 		return -ENOMEM;

@@ -278,6 +278,27 @@ static void check_record(const struct scenario *sc, enum mode mode,
 			fail_msg("faulting PC: expected module '%s', got '%s'",
 				 want_module, v);
 	}
+	if (want_module && strcmp(want_module, "-") != 0) {
+		/* The module table carries the faulting module's build-id
+		 * (every example is linked with one). */
+		char *line, *at;
+
+		field(&d, "pc_module", v, sizeof(v));
+		at = strstr(d.text, "\nmap ");
+		line = NULL;
+		while (at && !line) {
+			char *nl = strchr(at + 1, '\n');
+			size_t len = nl ? (size_t)(nl - at - 1) : strlen(at + 1);
+
+			if (len > strlen(v) &&
+			    strncmp(at + 1 + len - strlen(v), v, strlen(v)) == 0)
+				line = at + 1;
+			at = nl;
+		}
+		if (!line || strncmp(strstr(line, "build_id=") + 9, "-", 1) == 0)
+			fail_msg("no build-id for '%s' in the module table:\n%s",
+				 v, d.text);
+	}
 	field(&d, "exe", v, sizeof(v));
 	if (strcmp(base(v), want_exe) != 0)
 		fail_msg("exe: expected '%s', got '%s'", want_exe, v);
