@@ -105,11 +105,16 @@ static void report(int sig, siginfo_t *info, ucontext_t *uc)
 	long waited;
 	size_t len;
 
-	if (!__atomic_compare_exchange_n(&tm__capture.reporter_tid, &prev, me,
-					 0, __ATOMIC_SEQ_CST,
-					 __ATOMIC_SEQ_CST)) {
+	while (!__atomic_compare_exchange_n(&tm__capture.reporter_tid, &prev,
+					    me, 0, __ATOMIC_SEQ_CST,
+					    __ATOMIC_SEQ_CST)) {
 		if (prev == me)
 			return; /* a crash while reporting: just die */
+		/* A reporter inherited through fork is a thread of another
+		 * process: not ours to wait for. */
+		if (TM__SYS(SYS_tgkill, tm__sys_getpid(), prev, 0, 0, 0, 0) ==
+		    -ESRCH)
+			continue; /* prev now holds it: retry the claim */
 		for (waited = 0; waited < tm__capture.ack_timeout_ms + 1000;
 		     waited += 10)
 			sleep_ms(10);
