@@ -345,6 +345,24 @@ static char *debug_path(void)
 	return p;
 }
 
+/* Separate debug info is looked up by build-id in the local directories
+ * only. dwfl_standard_find_debuginfo would go on to query debuginfod
+ * servers when DEBUGINFOD_URLS is set (Debian sets it in login shells):
+ * network traffic, and writes to ~/.cache, from inside a user's program
+ * or a crash handler. */
+int tm__symbolize_find_debuginfo(Dwfl_Module *mod, void **userdata,
+				const char *modname, Dwarf_Addr base,
+				const char *file_name,
+				const char *debuglink_file,
+				GElf_Word debuglink_crc,
+				char **debuginfo_file_name)
+{
+	return dwfl_build_id_find_debuginfo(mod, userdata, modname, base,
+					    file_name, debuglink_file,
+					    debuglink_crc,
+					    debuginfo_file_name);
+}
+
 int tm__symbolize_open(pid_t pid, struct tm__symbolizer **out)
 {
 	struct tm__symbolizer *s = calloc(1, sizeof *s);
@@ -358,7 +376,7 @@ int tm__symbolize_open(pid_t pid, struct tm__symbolizer **out)
 	if (!s->debuginfo_path)
 		goto fail;
 	s->cb.find_elf = dwfl_linux_proc_find_elf;
-	s->cb.find_debuginfo = dwfl_standard_find_debuginfo;
+	s->cb.find_debuginfo = tm__symbolize_find_debuginfo;
 	s->cb.debuginfo_path = &s->debuginfo_path;
 	elf_version(EV_CURRENT);
 	s->dwfl = dwfl_begin(&s->cb);

@@ -25,6 +25,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <elfutils/libdwfl.h>
+
 #include "stackname.h"
 
 /* Longest frame name kept (demangled and reduced); longer ones are cut. */
@@ -104,5 +106,16 @@ void tm__symframes_free(struct tm__symframes *f);
 /* tm__symbolize_source_name returns "dwarf", "symtab", "dynsym",
  * "module" or "none" (static strings). */
 const char *tm__symbolize_source_name(enum tm__sym_source src);
+
+/* tm__symbolize_find_debuginfo is a Dwfl_Callbacks.find_debuginfo that
+ * looks for separate debug info by build-id in the local debuginfo path
+ * only: never a debuginfod server (no network, no ~/.cache writes from a
+ * user's program or a crash). Every Dwfl in tmwatch uses it. */
+int tm__symbolize_find_debuginfo(Dwfl_Module *mod, void **userdata,
+				 const char *modname, Dwarf_Addr base,
+				 const char *file_name,
+				 const char *debuglink_file,
+				 GElf_Word debuglink_crc,
+				 char **debuginfo_file_name);
 
 #endif

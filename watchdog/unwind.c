@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/uio.h>
 
+#include "symbolize.h"
 #include "tmwatch/common.h"
 
 #define PAGE 4096u
@@ -327,7 +328,7 @@ static void with_libdw(struct ctx *c, struct unwind_stack *out)
 {
 	static const Dwfl_Callbacks cb = {
 		.find_elf = dwfl_linux_proc_find_elf,
-		.find_debuginfo = dwfl_standard_find_debuginfo,
+		.find_debuginfo = tm__symbolize_find_debuginfo,
 	};
 	Dwfl *dwfl = dwfl_begin(&cb);
 
