@@ -39,7 +39,8 @@ static char **read_argv(void)
 		goto fail;
 	for (;;) {
 		if (len == cap) {
-			char *nb = cap > (64u << 20) ? NULL : realloc(buf, cap * 2);
+			char *nb = cap > (64u << 20) ? NULL :
+				   realloc(buf, cap * 2);
 
 			if (!nb)
 				goto fail;

@@ -118,7 +118,8 @@ static void close_passed_fds(struct msghdr *msg, int keep)
 			continue;
 		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 		for (i = 0; i < n; i++) {
-			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int),
+			       sizeof(fd));
 			if (fd != keep)
 				close(fd);
 		}
@@ -152,7 +153,7 @@ int intake_receive(int wd, struct intake_crash *out)
 	if (n < 0)
 		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
 	if (n == 0 && msg.msg_controllen == 0)
-		return -ENOTCONN; /* every child end is closed: no more hellos */
+		return -ENOTCONN; /* every child end closed: no more hellos */
 	for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
 		if (cm->cmsg_level != SOL_SOCKET)
 			continue;

@@ -70,7 +70,8 @@ int record_parse(const void *buf, size_t len, struct record *out,
 	if (len < sizeof(*h))
 		return reject(why, "truncated header");
 	if (h->total_size != len)
-		return reject(why, "total size differs from the bytes received");
+		return reject(why,
+			      "total size differs from the bytes received");
 	if (h->stack_len > TM_RECORD_STACK_MAX)
 		return reject(why, "stack copy longer than the maximum");
 	if ((uint64_t)h->header_size + h->stack_len != h->total_size)

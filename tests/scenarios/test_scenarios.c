@@ -180,7 +180,8 @@ static const char *field(const struct dump *d, const char *key,
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
 
-		if (len > klen && strncmp(p, key, klen) == 0 && p[klen] == ' ') {
+		if (len > klen && strncmp(p, key, klen) == 0 &&
+		    p[klen] == ' ') {
 			size_t n = len - klen - 1;
 
 			if (n >= cap)
@@ -288,16 +289,18 @@ static void check_record(const struct scenario *sc, enum mode mode,
 		line = NULL;
 		while (at && !line) {
 			char *nl = strchr(at + 1, '\n');
-			size_t len = nl ? (size_t)(nl - at - 1) : strlen(at + 1);
+			size_t len = nl ? (size_t)(nl - at - 1)
+					: strlen(at + 1);
+			size_t vl = strlen(v);
 
-			if (len > strlen(v) &&
-			    strncmp(at + 1 + len - strlen(v), v, strlen(v)) == 0)
+			if (len > vl &&
+			    strncmp(at + 1 + len - vl, v, vl) == 0)
 				line = at + 1;
 			at = nl;
 		}
-		if (!line || strncmp(strstr(line, "build_id=") + 9, "-", 1) == 0)
-			fail_msg("no build-id for '%s' in the module table:\n%s",
-				 v, d.text);
+		if (!line || strstr(line, "build_id=")[9] == '-')
+			fail_msg("no build-id for '%s' in the module "
+				 "table:\n%s", v, d.text);
 	}
 	field(&d, "exe", v, sizeof(v));
 	if (strcmp(base(v), want_exe) != 0)
@@ -617,7 +620,7 @@ static void crash_after_watchdog_died_dies_at_once_misc(void **state)
 {
 	char *prog = example("crash_null_write");
 	char *script;
-	int out[2], st;
+	int out[2], in[2], st;
 	char buf[256];
 	ssize_t n;
 	pid_t pid;
@@ -627,7 +630,6 @@ static void crash_after_watchdog_died_dies_at_once_misc(void **state)
 	(void)state;
 	if (asprintf(&script, "echo ready; read x; exec '%s'", prog) < 0)
 		fail();
-	int in[2];
 
 	assert_int_equal(pipe(out), 0);
 	assert_int_equal(pipe(in), 0);
@@ -661,7 +663,8 @@ static void crash_after_watchdog_died_dies_at_once_misc(void **state)
 			break;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 +
+	     (t1.tv_nsec - t0.tv_nsec) / 1000000;
 	if (ms >= 2000)
 		fail_msg("orphan took %ld ms to die: it waited for a dead "
 			 "watchdog", ms);
