@@ -15,6 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -107,10 +110,50 @@ static void counts_each_call_site_as_its_own_stack(void **state)
 	free(store);
 }
 
+/* libcmocka has no debug info here, so naming its frame asks the debug
+ * info finder; with DEBUGINFOD_URLS pointing at a listening socket of
+ * ours, any debuginfod query would show up as a connection. */
+static void stack_counters_never_query_debuginfod(void **state)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t alen = sizeof a;
+	char url[64], *cache;
+	pid_t pid;
+	int lfd, status;
+
+	(void)state;
+	store = tu_fresh_store("stackcounter-net");
+	cache = tu_path(store, "debuginfod-cache");
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	assert_true(lfd >= 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof a), 0);
+	assert_int_equal(listen(lfd, 16), 0);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&a, &alen), 0);
+	snprintf(url, sizeof url, "http://127.0.0.1:%d", ntohs(a.sin_port));
+	pid = fork();
+	if (pid == 0) {
+		setenv("DEBUGINFOD_URLS", url, 1);
+		setenv("DEBUGINFOD_CACHE_PATH", cache, 1);
+		setenv("DEBUGINFOD_TIMEOUT", "2", 1);
+		report_twice();
+		_exit(0);
+	}
+	assert_int_equal(tu_wait(pid, &status, 60000), 0);
+	assert_int_equal(status, 0);
+	/* A query would have left a connection in the backlog. */
+	assert_int_equal(accept(lfd, NULL, NULL), -1);
+	close(lfd);
+	tu_rmrf(store);
+	free(cache);
+	free(store);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(counts_each_call_site_as_its_own_stack),
+		cmocka_unit_test(stack_counters_never_query_debuginfod),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
