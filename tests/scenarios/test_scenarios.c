@@ -732,6 +732,69 @@ static void disable_keeps_shim_passive_preload_only(void **state)
 	free(prog);
 }
 
+/* A child sending a bad record: the watchdog must not hang or die, must
+ * keep a malformed note (with the reason) and count crash/malformed, and
+ * the child's own exit status still comes through. */
+static void bad_record(const char *how, const char *reason, int acked)
+{
+	char *dir = tu_tmpdir("malformed");
+	char *store = tu_fresh_store("malformed-store");
+	char *argv[] = { (char *)env_or_die("TMWATCH_BIN"), "--debug-records",
+			 dir, HELPER_BAD_RECORD, (char *)how, NULL };
+	char *out = NULL, **names, *text;
+	int st, n, i;
+
+	st = tu_run(argv, NULL, &out, NULL, RUN_TIMEOUT_MS);
+	if (st == -1)
+		fail_msg("watchdog hung on a '%s' record", how);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_string_equal(out, acked ? "acked\n" : "no ack\n");
+	n = count_prefix(dir, "malformed-", ".txt", &names);
+	if (reason) {
+		assert_int_equal(n, 1);
+		text = tu_read_file(names[0], NULL);
+		if (!strstr(text, reason))
+			fail_msg("expected reason '%s' in:\n%s", reason, text);
+		free(text);
+		check_counted("crash/malformed");
+	} else {
+		assert_int_equal(n, 0);
+	}
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	free(out);
+	tu_rmrf(dir);
+	tu_rmrf(store);
+	free(dir);
+	free(store);
+}
+
+static void garbage_record_is_counted_as_malformed_misc(void **state)
+{
+	(void)state;
+	bad_record("garbage", "malformed incomplete record", 1);
+}
+
+static void oversized_record_is_refused_unread_misc(void **state)
+{
+	(void)state;
+	bad_record("huge", "malformed incomplete record", 1);
+}
+
+static void silent_child_is_given_up_on_misc(void **state)
+{
+	(void)state;
+	bad_record("silent", "malformed incomplete record", 1);
+}
+
+static void hello_without_socket_is_dropped_misc(void **state)
+{
+	(void)state;
+	bad_record("nofd", NULL, 0);
+}
+
 static const char *mode_name(enum mode m)
 {
 	return m == WRAPPER ? "wrapper" : m == PRELOAD ? "preload_only"
@@ -754,6 +817,10 @@ int main(int argc, char **argv)
 		cmocka_unit_test(crash_after_watchdog_died_dies_at_once_misc),
 		cmocka_unit_test(watchdog_dumps_no_core_misc),
 		cmocka_unit_test(disable_keeps_shim_passive_preload_only),
+		cmocka_unit_test(garbage_record_is_counted_as_malformed_misc),
+		cmocka_unit_test(oversized_record_is_refused_unread_misc),
+		cmocka_unit_test(silent_child_is_given_up_on_misc),
+		cmocka_unit_test(hello_without_socket_is_dropped_misc),
 	};
 	size_t nm = sizeof(misc) / sizeof(misc[0]);
 	struct CMUnitTest *tests = calloc(ns * 3 + nm, sizeof(*tests));
