@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -27,6 +28,27 @@
 
 /* Room for the largest record a well-behaved shim sends. */
 #define INTAKE_MAX_BYTES (sizeof(struct tm_crash_record) + TM_RECORD_STACK_MAX)
+
+/* The child inherits this fd: keep it far from the low numbers programs
+ * expect to be free (a shell's `exec 3>file`, code that assumes open()
+ * returns 3). Falls back to FD when no high number is available. */
+static int move_high(int fd)
+{
+	struct rlimit rl;
+	long want = 1000;
+	int nfd;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
+	    && (long)rl.rlim_cur <= want + 16)
+		want = (long)rl.rlim_cur / 2;
+	if (want <= fd)
+		return fd;
+	nfd = fcntl(fd, F_DUPFD_CLOEXEC, (int)want);
+	if (nfd < 0)
+		return fd;
+	close(fd);
+	return nfd;
+}
 
 /* intake_open: see intake.h. */
 int intake_open(int *wd, int *child, unsigned long *dev, unsigned long *ino)
@@ -47,7 +69,7 @@ int intake_open(int *wd, int *child, unsigned long *dev, unsigned long *ino)
 	/* Only the shim writes; only the watchdog reads. */
 	(void)shutdown(sv[0], SHUT_WR);
 	*wd = sv[0];
-	*child = sv[1];
+	*child = move_high(sv[1]);
 	*dev = (unsigned long)st.st_dev;
 	*ino = (unsigned long)st.st_ino;
 	return 0;
