@@ -23,6 +23,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <gelf.h>
+#include <libelf.h>
+
 #include "crash.h"
 #include "intake.h"
 #include "msg.h"
@@ -151,6 +154,81 @@ static int set_preload(const char *shim)
 	return r;
 }
 
+/* The file a PATH lookup of NAME finds, as execvp would (into BUF, which
+ * is returned), or NULL: only to name the program of a no-record crash. */
+static const char *resolve(const char *name, char *buf, size_t cap)
+{
+	const char *path = getenv("PATH"), *p, *end;
+
+	if (strchr(name, '/'))
+		return name;
+	for (p = path ? path : "/usr/bin:/bin"; *p; p = *end ? end + 1 : end) {
+		end = strchrnul(p, ':');
+		if ((size_t)snprintf(buf, cap, "%.*s%s%s", (int)(end - p), p,
+				     end > p ? "/" : "", name) < cap &&
+		    access(buf, X_OK) == 0)
+			return buf;
+	}
+	return NULL;
+}
+
+/* Does the ELF file at PATH need an ASan runtime (DT_NEEDED libasan*)?
+ * Such a program refuses to start when another library is preloaded
+ * before its runtime, unless told not to check the order. */
+static int needs_asan(const char *path)
+{
+	Elf_Scn *scn = NULL;
+	int found = 0, fd;
+	GElf_Shdr sh;
+	Elf *e;
+
+	if (!path || elf_version(EV_CURRENT) == EV_NONE)
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	e = elf_begin(fd, ELF_C_READ, NULL);
+	while (e && !found && (scn = elf_nextscn(e, scn))) {
+		Elf_Data *d;
+		GElf_Dyn dyn;
+		size_t i;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNAMIC ||
+		    !sh.sh_entsize || !(d = elf_getdata(scn, NULL)))
+			continue;
+		for (i = 0; i < sh.sh_size / sh.sh_entsize && !found; i++) {
+			const char *name;
+
+			if (!gelf_getdyn(d, (int)i, &dyn) ||
+			    dyn.d_tag != DT_NEEDED)
+				continue;
+			name = elf_strptr(e, sh.sh_link, dyn.d_un.d_val);
+			found = name && (strncmp(name, "libasan.so", 10) == 0 ||
+					 strstr(name, "clang_rt.asan"));
+		}
+	}
+	if (e)
+		elf_end(e);
+	close(fd);
+	return found;
+}
+
+/* Lets an ASan program start with the shim preloaded first (its own
+ * crash handling then prevails, as without tmwatch). */
+static void allow_asan_order(void)
+{
+	const char *old = getenv("ASAN_OPTIONS");
+	char *v;
+
+	if (old && strstr(old, "verify_asan_link_order"))
+		return;
+	if (asprintf(&v, "%s%sverify_asan_link_order=0", old ? old : "",
+		     old && *old ? ":" : "") < 0)
+		return;
+	setenv("ASAN_OPTIONS", v, 1);
+	free(v);
+}
+
 static void child_setup(struct supervisor *s, int chan, unsigned long dev,
 			unsigned long ino, const char *shim)
 {
@@ -166,8 +244,13 @@ static void child_setup(struct supervisor *s, int chan, unsigned long dev,
 	setenv("TMWATCH_FD_INO", buf, 1);
 	snprintf(buf, sizeof(buf), "%d", (int)getppid());
 	setenv("TMWATCH_PID", buf, 1);
-	if (shim)
+	if (shim) {
+		char buf2[PATH_MAX];
+
 		(void)set_preload(shim);
+		if (needs_asan(resolve(s->argv[0], buf2, sizeof(buf2))))
+			allow_asan_order();
+	}
 	_exit(exec_program(s));
 }
 
@@ -408,24 +491,6 @@ static int parse(struct supervisor *s, int argc, char **argv)
 		return msg_usage("tmwatch", "no program to run");
 	s->argv = argv + i;
 	return 0;
-}
-
-/* The file a PATH lookup of NAME finds, as execvp would (into BUF, which
- * is returned), or NULL: only to name the program of a no-record crash. */
-static const char *resolve(const char *name, char *buf, size_t cap)
-{
-	const char *path = getenv("PATH"), *p, *end;
-
-	if (strchr(name, '/'))
-		return name;
-	for (p = path ? path : "/usr/bin:/bin"; *p; p = *end ? end + 1 : end) {
-		end = strchrnul(p, ':');
-		if ((size_t)snprintf(buf, cap, "%.*s%s%s", (int)(end - p), p,
-				     end > p ? "/" : "", name) < cap &&
-		    access(buf, X_OK) == 0)
-			return buf;
-	}
-	return NULL;
 }
 
 /* Runs the program in this process, unmonitored. */
