@@ -9,6 +9,8 @@
  *   crash latency: from the fault to the watchdog holding the complete
  *     record (its --debug-records file appearing), median and p99; and
  *     fault-to-death under tmwatch against bare;
+ *   crash storm: N children crashing at once, every record taken, against
+ *     the same storm bare;
  *   watchdog RSS while the child runs (target < 2 MiB).
  *
  * usage: bench_wrapper [RUNS] (default 200). Finds tmwatch through
@@ -245,6 +247,43 @@ static void latency(int runs)
 	free(db);
 }
 
+/* --storm N: N children released together, each writing through NULL. */
+static int storm(int n)
+{
+	int go[2], i, st, bad = 0;
+	char c;
+
+	if (pipe(go) != 0)
+		return 2;
+	for (i = 0; i < n; i++) {
+		if (fork() == 0) {
+			close(go[1]);
+			(void)!read(go[0], &c, 1);
+			*(volatile int *)0 = 1;
+			_exit(0);
+		}
+	}
+	close(go[0]);
+	close(go[1]);
+	for (i = 0; i < n; i++)
+		bad |= wait(&st) < 0 || !WIFSIGNALED(st);
+	return bad;
+}
+
+static void storm_bench(int n)
+{
+	char num[16];
+	char *bare[] = { self, "--storm", num, NULL };
+	char *wrapped[] = { tmwatch, self, "--storm", num, NULL };
+	double b, w;
+
+	snprintf(num, sizeof(num), "%d", n);
+	b = run_us(bare);
+	w = run_us(wrapped);
+	printf("crash storm of %d children: bare %.1f ms, tmwatch %.1f ms "
+	       "(%.0f records/s)\n", n, b / 1e3, w / 1e3, n / (w / 1e6));
+}
+
 static void rss(void)
 {
 	char *argv[] = { tmwatch, "/bin/sh", "-c", "echo r; read x", NULL };
@@ -293,6 +332,8 @@ int main(int argc, char **argv)
 		return syscall_work();
 	if (argc > 1 && strcmp(argv[1], "--crash") == 0)
 		return crash_now();
+	if (argc > 2 && strcmp(argv[1], "--storm") == 0)
+		return storm(atoi(argv[2]));
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n <= 0 || runs < 10)
 		return 2;
@@ -314,6 +355,8 @@ int main(int argc, char **argv)
 	steady("--cpu", 5);
 	steady("--syscalls", 5);
 	latency(runs / 4 < 20 ? 20 : runs / 4);
+	storm_bench(20);
+	storm_bench(100);
 	rss();
 	return 0;
 }
