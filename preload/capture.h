@@ -37,6 +37,7 @@ struct tm__capture_state {
 	tm__sigaction_fn real_sigaction;
 	struct sigaction prog[TM__CAPTURE_NSIG]; /* the program's view */
 	int reporter_tid;	/* atomic: the one thread reporting */
+	int watchdog_pid;	/* TMWATCH_PID, for PR_SET_PTRACER; or 0 */
 };
 
 /* The process-wide state; one instance per copy of the capture objects. */

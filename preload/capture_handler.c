@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 #include <ucontext.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 
 #include "capture.h"
@@ -122,6 +123,11 @@ static void report(int sig, siginfo_t *info, ucontext_t *uc)
 	}
 	if (!channel_is_ours() || !tm__capture.rec)
 		return;
+	/* Under Yama's ptrace_scope 1 only ancestors may read our memory;
+	 * a descendant whose parent died is no longer the watchdog's. */
+	if (tm__capture.watchdog_pid > 0)
+		(void)TM__SYS(SYS_prctl, PR_SET_PTRACER,
+			      tm__capture.watchdog_pid, 0, 0, 0, 0);
 	len = tm__capture_record_fill(sig, info, uc);
 	(void)tm__capture_channel_report(tm__capture.rec, len,
 					 tm__capture.ack_timeout_ms);

@@ -73,6 +73,16 @@ static int ack_timeout_from_env(void)
 	return (int)ms;
 }
 
+static int watchdog_from_env(void)
+{
+	unsigned long pid;
+
+	if (parse_ulong(getenv("TMWATCH_PID"), '\0', &pid, NULL) ||
+	    pid == 0 || pid > INT_MAX)
+		return 0;
+	return (int)pid;
+}
+
 /* LOAD-TIME. See capture.h. The state is complete before the first
  * handler is installed, so a crash during installation is captured. */
 int tm__capture_install(int fd, unsigned long dev, unsigned long ino,
@@ -98,6 +108,7 @@ int tm__capture_install(int fd, unsigned long dev, unsigned long ino,
 	c->channel_dev = dev;
 	c->channel_ino = ino;
 	c->ack_timeout_ms = ack_timeout_from_env();
+	c->watchdog_pid = watchdog_from_env();
 	c->abort_slot = abort_slot;
 	c->real_sigaction = real;
 	/* The main thread's; later threads get theirs in pthread_create.c.
