@@ -429,7 +429,9 @@ static void watch(struct supervisor *s, int sfd, int wd)
 
 /* The signals the watchdog takes through its signalfd: every one it may
  * forward, plus SIGCHLD. Not SIGTTIN/SIGTTOU (the watchdog never touches
- * the terminal) and not SIGKILL/SIGSTOP (cannot). */
+ * the terminal) and not SIGKILL/SIGSTOP (cannot). The crash signals are
+ * in: a `kill -SEGV` of our PID is forwarded, while a real fault of our
+ * own is never queued (the kernel unblocks it and kills, force_sig). */
 static void watched_set(sigset_t *set)
 {
 	sigfillset(set);
@@ -437,11 +439,6 @@ static void watched_set(sigset_t *set)
 	sigdelset(set, SIGSTOP);
 	sigdelset(set, SIGTTIN);
 	sigdelset(set, SIGTTOU);
-	/* Our own faults must kill us, not sit in a queue. */
-	sigdelset(set, SIGSEGV);
-	sigdelset(set, SIGBUS);
-	sigdelset(set, SIGFPE);
-	sigdelset(set, SIGILL);
 }
 
 static int parse(struct supervisor *s, int argc, char **argv)

@@ -528,33 +528,66 @@ static void disable_runs_program_without_watchdog_misc(void **state)
 	free(prog);
 }
 
-/* SIGTERM sent to the watchdog's PID alone reaches the child; the
- * watchdog then dies of it too. */
-static void sigterm_to_watchdog_is_forwarded_misc(void **state)
+/* SIG sent to the watchdog's PID alone reaches the child; the watchdog
+ * then dies of it too. Returns the number of records DIR got. */
+static int forward_to_child(int sig, const char *dir)
 {
-	int ready[2], st;
-	char c;
+	int ready[2], st, n, i;
+	char c, **names;
 	pid_t pid;
 
-	(void)state;
 	assert_int_equal(pipe(ready), 0);
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		dup2(ready[1], 1);
 		close(ready[0]);
-		execl(env_or_die("TMWATCH_BIN"), "tmwatch", "/bin/sh", "-c",
-		      "echo ready; exec sleep 60", (char *)NULL);
+		execl(env_or_die("TMWATCH_BIN"), "tmwatch", "--debug-records",
+		      dir, "/bin/sh", "-c", "echo ready; exec sleep 60",
+		      (char *)NULL);
 		_exit(127);
 	}
 	close(ready[1]);
 	/* Bounded: tu_wait below kills the watchdog if anything hangs. */
 	assert_int_equal(read(ready[0], &c, 1), 1);
-	assert_int_equal(kill(pid, SIGTERM), 0);
+	assert_int_equal(kill(pid, sig), 0);
 	assert_int_equal(tu_wait(pid, &st, RUN_TIMEOUT_MS), 0);
 	close(ready[0]);
 	assert_true(WIFSIGNALED(st));
-	assert_int_equal(WTERMSIG(st), SIGTERM);
+	assert_int_equal(WTERMSIG(st), sig);
+	n = count_prefix(dir, "record-", ".txt", &names);
+	for (i = 0; i < n; i++) {
+		struct dump d = { tu_read_file(names[i], NULL) };
+
+		assert_int_equal(num(&d, "sent"), 1);
+		assert_int_equal(num(&d, "sender_pid"), pid);
+		free(d.text);
+		free(names[i]);
+	}
+	free(names);
+	return n;
+}
+
+static void sigterm_to_watchdog_is_forwarded_misc(void **state)
+{
+	char *dir = tu_tmpdir("forward");
+
+	(void)state;
+	assert_int_equal(forward_to_child(SIGTERM, dir), 0);
+	tu_rmrf(dir);
+	free(dir);
+}
+
+/* A crash signal sent to the watchdog is forwarded too: the child dies
+ * of it, reported as sent (by the watchdog). */
+static void sigsegv_to_watchdog_is_forwarded_misc(void **state)
+{
+	char *dir = tu_tmpdir("forward");
+
+	(void)state;
+	assert_int_equal(forward_to_child(SIGSEGV, dir), 1);
+	tu_rmrf(dir);
+	free(dir);
 }
 
 static void keeps_argv0_and_environment_preload_only(void **state)
@@ -819,6 +852,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(unknown_option_is_a_usage_error_misc),
 		cmocka_unit_test(disable_runs_program_without_watchdog_misc),
 		cmocka_unit_test(sigterm_to_watchdog_is_forwarded_misc),
+		cmocka_unit_test(sigsegv_to_watchdog_is_forwarded_misc),
 		cmocka_unit_test(keeps_argv0_and_environment_preload_only),
 		cmocka_unit_test(
 		  missing_watchdog_runs_unmonitored_with_one_line_preload_only),
