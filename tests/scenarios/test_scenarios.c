@@ -532,27 +532,35 @@ static void disable_runs_program_without_watchdog_misc(void **state)
  * then dies of it too. Returns the number of records DIR got. */
 static int forward_to_child(int sig, const char *dir)
 {
-	int ready[2], st, n, i;
+	char *prog = example("signal_counter");
+	int ready[2], hold[2], st, n, i;
 	char c, **names;
 	pid_t pid;
 
+	/* signal_counter says "ready" from main, so the shim is in place;
+	 * it then blocks reading HOLD until the test ends. */
 	assert_int_equal(pipe(ready), 0);
+	assert_int_equal(pipe(hold), 0);
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		dup2(ready[1], 1);
+		dup2(hold[0], 0);
 		close(ready[0]);
+		close(hold[1]);
 		execl(env_or_die("TMWATCH_BIN"), "tmwatch", "--debug-records",
-		      dir, "/bin/sh", "-c", "echo ready; exec sleep 60",
-		      (char *)NULL);
+		      dir, prog, (char *)NULL);
 		_exit(127);
 	}
 	close(ready[1]);
+	close(hold[0]);
 	/* Bounded: tu_wait below kills the watchdog if anything hangs. */
 	assert_int_equal(read(ready[0], &c, 1), 1);
 	assert_int_equal(kill(pid, sig), 0);
 	assert_int_equal(tu_wait(pid, &st, RUN_TIMEOUT_MS), 0);
 	close(ready[0]);
+	close(hold[1]);
+	free(prog);
 	assert_true(WIFSIGNALED(st));
 	assert_int_equal(WTERMSIG(st), sig);
 	n = count_prefix(dir, "record-", ".txt", &names);
