@@ -2,10 +2,11 @@
 /* crash.c -- the crash path's orchestrator (STYLE §1): the only file that
  * calls the stages, in order, and decides the fallbacks.
  *
- * intake (transport) → record (validate) → [unwind → symbolize → name →
- * count: the next stages, issue 4] with the child waiting until the end;
- * recorddump is a side branch for --debug-records. Never prints: the
- * user's line after a crash belongs to crashlog.c (issue 4).
+ * intake (transport) → record (validate) → unwind → symbolize → name →
+ * count, all while the child waits in its handler; then the ack, and the
+ * side branches: crashlog (the local log and the stderr line, which alone
+ * see paths and file:line) and recorddump (--debug-records). Never prints
+ * itself: the user's line belongs to crashlog.c.
  */
 #include <errno.h>
 #include <signal.h>
@@ -13,11 +14,20 @@
 #include <stdio.h>
 #include <sys/wait.h>
 
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
 #include "count.h"
 #include "crash.h"
+#include "crashlog.h"
+#include "msg.h"
+#include "name.h"
 #include "record.h"
 #include "recorddump.h"
+#include "symbolize.h"
 #include "tmwatch/common.h"
+#include "unwind.h"
 
 /* Pids that delivered a record, to tell a crash with no record. */
 #define CRASH_SEEN_MAX 256
@@ -59,8 +69,78 @@ static void count_crash(pid_t pid, const char *exe, const char *name,
 	(void)count_add(&id, full);
 }
 
+/* The stderr line of the direct child's crash waits for its death, so it
+ * follows the program's own last words; a descendant's is printed at once
+ * (the watchdog never sees descendants die). */
+static pid_t pending_pid;
+static char pending_line[1024];
+
+/* Unwinds, symbolizes and names the crash of the waiting child, counts it,
+ * and writes the local log. Everything that reads the child happens
+ * before the caller's ack. */
+static void count_stack(const struct crash_options *opt,
+			const struct record *rec, pid_t pid)
+{
+	static struct unwind_stack st;
+	static char name[NAME_BUF_SIZE];
+	struct tm__symframes fr = { 0 };
+	struct tm__symbolizer *sym = NULL;
+	struct crashlog_info ci = { 0 };
+	struct tm__identity id;
+	char identity[512], log_path[4096] = "", sig[64];
+	int have_id, r;
+
+	/* Identity first: /proc/PID/exe is only there while it waits. */
+	have_id = count_identify(pid, rec->exe, &id) != -ESRCH;
+	memset(&st, 0, sizeof st);
+	r = unwind_stack(rec, pid, &st);
+	if (r == 0 && tm__symbolize_open(pid, &sym) == 0) {
+		(void)tm__symbolize_pcs(sym, st.pc, st.is_exact, st.n, &fr);
+		tm__symbolize_close(sym);
+	}
+	/* No frames at all still names the crash: crash/crash alone. */
+	if (name_crash(fr.frames, fr.n, name, sizeof name) < 0)
+		snprintf(name, sizeof name, "%s", NAME_CRASH_PREFIX);
+	name_signal(rec->hdr.signo, sig, sizeof sig);
+	ci.count_result = have_id ? count_add(&id, name) : -ESRCH;
+	if (have_id)
+		(void)count_add(&id, sig);
+
+	snprintf(identity, sizeof identity, "%s@%s-%s-linux-%s",
+		 have_id ? id.program : "?", have_id ? id.version : "?",
+		 have_id ? id.toolchain : "?", have_id ? id.goarch : "?");
+	ci.program = have_id ? id.program : rec->exe;
+	ci.exe_path = rec->exe;
+	ci.pid = pid;
+	ci.tid = rec->hdr.tid;
+	ci.thread_name = rec->thread_name;
+	ci.signo = rec->hdr.signo;
+	ci.si_code = rec->hdr.si_code;
+	ci.is_sent = rec->is_sent;
+	ci.sender_pid = rec->hdr.sender_pid;
+	ci.fault_addr = rec->hdr.fault_addr;
+	ci.abort_msg = rec->abort_msg;
+	ci.unwinder = r == 0 ? unwind_method_name(st.method) : "none";
+	ci.counter_name = name;
+	ci.identity = identity;
+	ci.frames = &fr;
+	ci.when = time(NULL);
+	(void)crashlog_write(&ci, opt->crash_output, log_path,
+			     sizeof log_path);
+	if (pid == opt->child) {
+		pending_pid = pid;
+		if (crashlog_line(&ci, log_path, pending_line,
+				  sizeof pending_line) < 0)
+			pending_line[sizeof pending_line - 1] = 0;
+	} else {
+		crashlog_print(&ci, log_path, opt->quiet);
+	}
+	tm__symframes_free(&fr);
+}
+
 /* crash_handle: see crash.h. The ack comes last: everything read from
- * the live child (module table; later, the unwind) happens before it. */
+ * the live child (module table, the unwind, its identity) happens before
+ * it. */
 int crash_handle(const struct crash_options *opt, struct intake_crash *c)
 {
 	struct intake_modules mods = { NULL, 0 };
@@ -72,16 +152,15 @@ int crash_handle(const struct crash_options *opt, struct intake_crash *c)
 	if (c->read_error == 0)
 		r = record_parse(c->bytes, c->len, &rec, &why);
 	if (r != 0) {
-		count_crash(c->pid, NULL, "crash/malformed", 0);
+		count_crash(c->pid, NULL, NAME_MALFORMED, 0);
 		if (opt->debug_dir)
 			(void)recorddump_malformed(opt->debug_dir, c->pid, why,
 						   c->bytes, c->len);
 		goto ack;
 	}
-	(void)intake_read_modules(c->pid, &mods);
-	count_crash(c->pid, rec.exe, "crash/signal", rec.hdr.signo);
-	/* Issue 4 slots in here: unwind (child still waiting), symbolize,
-	 * name, count; then the local crash log. */
+	if (opt->debug_dir)
+		(void)intake_read_modules(c->pid, &mods);
+	count_stack(opt, &rec, c->pid);
 	if (opt->debug_dir)
 		(void)recorddump_write(opt->debug_dir, &rec, &mods, c->bytes,
 				       c->len);
@@ -97,6 +176,11 @@ void crash_note_death(const struct crash_options *opt, pid_t pid,
 {
 	int sig;
 
+	if (pid == pending_pid && pending_line[0]) {
+		if (!opt->quiet && !msg_is_quiet())
+			msg_error("%s", pending_line);
+		pending_line[0] = 0;
+	}
 	if (!WIFSIGNALED(status))
 		return;
 	sig = WTERMSIG(status);

@@ -16,6 +16,7 @@ struct crash_options {
 	const char *debug_dir;	  /* --debug-records DIR, or NULL */
 	const char *crash_output; /* --crash-output FILE, or NULL */
 	int quiet;		  /* -q */
+	pid_t child;		  /* the direct child, once started */
 };
 
 /* crash_handle runs the pipeline on one crash that intake_receive took:

@@ -30,6 +30,7 @@
 #include "intake.h"
 #include "msg.h"
 #include "supervise.h"
+#include "upload.h"
 
 extern char **environ;
 
@@ -544,10 +545,14 @@ int supervise_main(int argc, char **argv)
 	}
 	if (s.child == 0)
 		child_setup(&s, chan, dev, ino, s.adopt ? NULL : shim);
+	s.copt.child = s.child;
 	close(chan);
 	watch(&s, sfd, wd);
 	crash_note_death(&s.copt, s.child, s.adopt ? s.exe :
 			 resolve(s.argv[0], shim, sizeof(shim)), s.status);
+	/* The daily report and upload run detached, so the exit status is
+	 * mirrored at once; in mode off nothing is forked or written. */
+	(void)tm__upload_daily_spawn();
 	if (WIFSIGNALED(s.status))
 		die_like(WTERMSIG(s.status));
 	return WIFEXITED(s.status) ? WEXITSTATUS(s.status) : 1;
