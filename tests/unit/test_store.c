@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -392,6 +394,37 @@ static void unusable_store_warns_once_and_program_goes_on(void **state)
 	free(file);
 }
 
+static char *ro_dir;
+
+/* In a private mount namespace, makes the store read-only, then counts. */
+static void count_on_read_only_store(void)
+{
+	if (unshare(CLONE_NEWNS) != 0 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+	    mount(ro_dir, ro_dir, NULL, MS_BIND, NULL) != 0 ||
+	    mount(NULL, ro_dir, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY,
+		  NULL) != 0)
+		_exit(77);
+	count_many_times();
+}
+
+static void read_only_store_warns_once_and_program_goes_on(void **state)
+{
+	char *err = NULL;
+	int status;
+
+	(void)state;
+	ro_dir = store;
+	status = in_child(count_on_read_only_store, &err);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 77)
+		skip(); /* no mount namespaces here */
+	assert_int_equal(status, 0);
+	assert_non_null(strstr(err, "tmwatch: cannot use the counter store"));
+	assert_non_null(strstr(err, "read-only file system"));
+	assert_null(strchr(strchr(err, '\n') + 1, '\n'));
+	free(err);
+}
+
 static void quiet_silences_the_warning(void **state)
 {
 	char *err = NULL, *file = tu_path(store, "not-a-dir");
@@ -519,6 +552,9 @@ int main(void)
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			unusable_store_warns_once_and_program_goes_on, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			read_only_store_warns_once_and_program_goes_on, setup,
 			teardown),
 		cmocka_unit_test_setup_teardown(quiet_silences_the_warning,
 						setup, teardown),
