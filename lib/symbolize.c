@@ -333,14 +333,20 @@ static int read_maps(struct tm__symbolizer *s)
 }
 
 /* The debuginfo search path: TMWATCH_DEBUG_DIRS before the system's,
- * after libdwfl's defaults for debug links ("" and ".debug"). */
+ * after libdwfl's defaults for debug links ("" and ".debug").
+ * TMWATCH_NO_SYSTEM_DEBUG=1 leaves /usr/lib/debug out, so that a machine
+ * with distribution debug packages can show what users without them get
+ * (the tests and docs/stack-counters.md). */
 static char *debug_path(void)
 {
 	const char *dirs = getenv("TMWATCH_DEBUG_DIRS");
+	const char *nosys = getenv("TMWATCH_NO_SYSTEM_DEBUG");
+	int sys = !(nosys && strcmp(nosys, "1") == 0);
+	int have = dirs && *dirs;
 	char *p;
 
-	if (asprintf(&p, ":.debug:%s%s/usr/lib/debug",
-		     dirs && *dirs ? dirs : "", dirs && *dirs ? ":" : "") < 0)
+	if (asprintf(&p, ":.debug%s%s%s", have ? ":" : "", have ? dirs : "",
+		     sys ? ":/usr/lib/debug" : "") < 0)
 		return NULL;
 	return p;
 }

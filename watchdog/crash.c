@@ -94,6 +94,13 @@ static void count_stack(const struct crash_options *opt,
 	have_id = count_identify(pid, rec->exe, &id) != -ESRCH;
 	memset(&st, 0, sizeof st);
 	r = unwind_stack(rec, pid, &st);
+#if defined(__x86_64__) || defined(__i386__)
+	/* int3 traps with the PC after it: name the int3 itself, as a
+	 * return address names its call (docs/stack-counters.md). */
+	if (r == 0 && st.n > 0 && rec->hdr.signo == SIGTRAP &&
+	    rec->hdr.si_code == SI_KERNEL && !rec->is_sent)
+		st.is_exact[0] = 0;
+#endif
 	if (r == 0 && tm__symbolize_open(pid, &sym) == 0) {
 		(void)tm__symbolize_pcs(sym, st.pc, st.is_exact, st.n, &fr);
 		tm__symbolize_close(sym);
