@@ -3,12 +3,14 @@
  *
  * `tmwatch telemetry …` and `tmwatch crashes …` are commands; anything else
  * is a program to run under the watchdog (supervise.c). Only this file knows
- * the command names.
+ * the command names. The commands run in the commands module (modload.c),
+ * which this light binary loads only for them: `tmwatch PROGRAM` and
+ * `--version` never load it (docs/architecture.md).
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "cmd.h"
+#include "modload.h"
 #include "msg.h"
 #include "supervise.h"
 
@@ -38,15 +40,26 @@ static void usage(FILE *out)
 	      out);
 }
 
+/* Runs a command of the commands module; its libraries load only now. */
+static int command(const char *cmd, int argc, char **argv)
+{
+	const struct module_cmd_ops *o = modload_cmd();
+
+	if (!o)
+		return MSG_EXIT_FAIL;
+	if (strcmp(cmd, "telemetry") == 0)
+		return o->telemetry_main(argc, argv);
+	return o->crashes_main(argc, argv);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 2) {
 		const char *cmd = argv[1];
 
-		if (strcmp(cmd, "telemetry") == 0)
-			return cmd_telemetry_main(argc - 1, argv + 1);
-		if (strcmp(cmd, "crashes") == 0)
-			return cmd_crashes_main(argc - 1, argv + 1);
+		if (strcmp(cmd, "telemetry") == 0 ||
+		    strcmp(cmd, "crashes") == 0)
+			return command(cmd, argc - 1, argv + 1);
 		if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0) {
 			usage(stdout);
 			return MSG_EXIT_OK;

@@ -6,7 +6,9 @@
  * process group, signal mask and dispositions; only LD_PRELOAD and the
  * TMWATCH_FD variables change. Signals arrive through a signalfd and are
  * handled one at a time in the loop (never in a handler); crash hellos on
- * the channel go to crash.c. Exit codes: docs/modes.md.
+ * the channel go to crash.c, in the crash module, loaded on the first one
+ * (modload.c). Part of the light binary, libc only (see "Processes and
+ * binaries" in docs/architecture.md). Exit codes: docs/modes.md.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -23,14 +25,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <gelf.h>
-#include <libelf.h>
-
 #include "crash.h"
+#include "daily.h"
+#include "elfneeds.h"
+#include "modload.h"
 #include "intake.h"
 #include "msg.h"
 #include "supervise.h"
-#include "upload.h"
 
 extern char **environ;
 
@@ -173,47 +174,6 @@ static const char *resolve(const char *name, char *buf, size_t cap)
 	return NULL;
 }
 
-/* Does the ELF file at PATH need an ASan runtime (DT_NEEDED libasan*)?
- * Such a program refuses to start when another library is preloaded
- * before its runtime, unless told not to check the order. */
-static int needs_asan(const char *path)
-{
-	Elf_Scn *scn = NULL;
-	int found = 0, fd;
-	GElf_Shdr sh;
-	Elf *e;
-
-	if (!path || elf_version(EV_CURRENT) == EV_NONE)
-		return 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	e = elf_begin(fd, ELF_C_READ, NULL);
-	while (e && !found && (scn = elf_nextscn(e, scn))) {
-		Elf_Data *d;
-		GElf_Dyn dyn;
-		size_t i;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNAMIC ||
-		    !sh.sh_entsize || !(d = elf_getdata(scn, NULL)))
-			continue;
-		for (i = 0; i < sh.sh_size / sh.sh_entsize && !found; i++) {
-			const char *name;
-
-			if (!gelf_getdyn(d, (int)i, &dyn) ||
-			    dyn.d_tag != DT_NEEDED)
-				continue;
-			name = elf_strptr(e, sh.sh_link, dyn.d_un.d_val);
-			found = name && (strncmp(name, "libasan.so", 10) == 0 ||
-					 strstr(name, "clang_rt.asan"));
-		}
-	}
-	if (e)
-		elf_end(e);
-	close(fd);
-	return found;
-}
-
 /* Lets an ASan program start with the shim preloaded first (its own
  * crash handling then prevails, as without tmwatch). */
 static void allow_asan_order(void)
@@ -249,7 +209,7 @@ static void child_setup(struct supervisor *s, int chan, unsigned long dev,
 		char buf2[PATH_MAX];
 
 		(void)set_preload(shim);
-		if (needs_asan(resolve(s->argv[0], buf2, sizeof(buf2))))
+		if (elfneeds_asan(resolve(s->argv[0], buf2, sizeof(buf2))))
 			allow_asan_order();
 	}
 	_exit(exec_program(s));
@@ -389,7 +349,7 @@ static int take_crashes(struct supervisor *s, int wd)
 		if (r == -EAGAIN)
 			return 0;
 		if (r == 0)
-			(void)crash_handle(&s->copt, &c);
+			(void)modload_crash_handle(&s->copt, &c);
 		else if (r != -EPROTO)
 			return -1;
 	}
@@ -548,11 +508,11 @@ int supervise_main(int argc, char **argv)
 	s.copt.child = s.child;
 	close(chan);
 	watch(&s, sfd, wd);
-	crash_note_death(&s.copt, s.child, s.adopt ? s.exe :
+	modload_note_death(&s.copt, s.child, s.adopt ? s.exe :
 			 resolve(s.argv[0], shim, sizeof(shim)), s.status);
 	/* The daily report and upload run detached, so the exit status is
 	 * mirrored at once; in mode off nothing is forked or written. */
-	(void)tm__upload_daily_spawn();
+	daily_spawn();
 	if (WIFSIGNALED(s.status))
 		die_like(WTERMSIG(s.status));
 	return WIFEXITED(s.status) ? WEXITSTATUS(s.status) : 1;

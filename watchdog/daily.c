@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/* daily.c -- decides, without libcurl, whether the daily report/upload
+ * job is due after the child exited, and starts it in a process of its
+ * own (docs/architecture.md "Processes and binaries", docs/upload.md).
+ *
+ * The light watchdog must not load the module (curl, cJSON) on every
+ * exit, nor fork a second process on every run: the mode file and one
+ * stat of the daily token settle nearly every exit here, with the same
+ * rule as lib/upload.c (tm__upload_daily_spawn re-checks both in the job
+ * process, so a disagreement costs one idle fork, never a second run).
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "daily.h"
+#include "modload.h"
+#include "mode.h"
+#include "paths.h"
+
+/* The token lib/upload.c touches after each daily run, and its period. */
+#define DAILY_TOKEN "/local/daily.token"
+#define DAILY_PERIOD_S 86400
+
+static int is_due(const char *store, time_t now)
+{
+	char path[4096 + sizeof DAILY_TOKEN];
+	struct stat sb;
+
+	snprintf(path, sizeof path, "%s%s", store, DAILY_TOKEN);
+	if (stat(path, &sb) != 0)
+		return 1;
+	return sb.st_mtime > now || now - sb.st_mtime >= DAILY_PERIOD_S;
+}
+
+/* In the forked process: off the caller's terminal and pipes at once (a
+ * shell reading the watchdog's output sees EOF when the watchdog exits),
+ * then the commands module does the real, detached work. */
+static void run_job(void)
+{
+	const struct module_cmd_ops *o;
+	sigset_t none;
+	int fd;
+
+	setsid();
+	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fd >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+	}
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	o = modload_cmd();
+	if (o)
+		(void)o->daily_spawn();
+	_exit(0);
+}
+
+/* daily_spawn: see daily.h. */
+void daily_spawn(void)
+{
+	struct tm__mode_info mode;
+	char store[4096];
+	pid_t pid;
+
+	if (tm__paths_store_dir(store, sizeof store) != 0 ||
+	    tm__mode_load(store, &mode) != 0 ||
+	    mode.effective == TM_MODE_OFF)
+		return;
+	if (!is_due(store, tm__clock_now()))
+		return;
+	pid = fork();
+	if (pid == 0)
+		run_job();
+	/* Not waited for: the watchdog exits next, and init reaps it. */
+}
