@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* bench_dump.c -- `tmwatch telemetry dump` over 250, 500, 1000 and 2000
+/* bench_dump.c -- `tmwatch telemetry dump` over 500, 1000, 2000 and 4000
  * counter files (10 counters each), to show the time grows linearly: the
- * baseline is the time per file at 250 files, and each larger store prints
+ * baseline is the time per file at 500 files, and each larger store prints
  * its time per file as a ratio to it (about 1.0 means linear).
  *
  * usage: bench_dump [TMWATCH]   (default: ../bin/tmwatch next to this)
@@ -87,7 +87,7 @@ static double time_dump(const char *tmwatch, const char *dir)
 
 int main(int argc, char **argv)
 {
-	static const int sizes[] = { 250, 500, 1000, 2000 };
+	static const int sizes[] = { 500, 1000, 2000, 4000 };
 	char self[PATH_MAX], tmwatch[PATH_MAX];
 	double per_file_base = 0;
 	ssize_t n;
@@ -109,7 +109,7 @@ int main(int argc, char **argv)
 
 		if (!mkdtemp(dir) || fill(dir, sizes[i]))
 			return 1;
-		for (int r = 0; r < 3; r++) {
+		for (int r = 0; r < 5; r++) {
 			double t = time_dump(tmwatch, dir);
 			if (t < 0) {
 				fprintf(stderr, "bench_dump: dump failed\n");

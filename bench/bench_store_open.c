@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* bench_store_open.c -- cost of opening the store and the first increment
  * in a new process (target, issue 2: median <= 100 us), measured inside
- * fresh forked children against a baseline from the same run: the bare
- * syscalls any mapped store needs (open + fstat + mmap + munmap + close of
- * an existing counter file).
+ * freshly exec'd processes (so nothing of the store is inherited) against
+ * a baseline from the same run: the bare syscalls any mapped store needs
+ * (open + fstat + mmap + add + munmap + close of an existing counter
+ * file), also in a fresh process.
  *
  * usage: bench_store_open [RUNS]   (default 300)
  */
@@ -36,9 +37,34 @@ static int cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Runs one child doing WHAT and returns the microseconds it measured. */
+/* In a fresh process (argv: self --child WHAT PATH FD): measures WHAT
+ * and writes the microseconds to FD. */
+static int child_main(int what, const char *path, int fd)
+{
+	double t0 = now_us(), t;
+
+	if (what == 0) {
+		int cfd = open(path, O_RDWR | O_CLOEXEC);
+		struct stat st;
+
+		fstat(cfd, &st);
+		void *m = mmap(NULL, (size_t)st.st_size,
+			       PROT_READ | PROT_WRITE, MAP_SHARED, cfd, 0);
+		__atomic_fetch_add((uint64_t *)m + 1024, 1, __ATOMIC_RELAXED);
+		munmap(m, (size_t)st.st_size);
+		close(cfd);
+	} else {
+		tm_counter_inc("bench/first");
+	}
+	t = now_us() - t0;
+	return write(fd, &t, sizeof t) == sizeof t ? 0 : 1;
+}
+
+/* Runs one fresh process doing WHAT; returns the microseconds it
+ * measured. */
 static double child_time(int what, const char *path)
 {
+	char whats[8], fds[16];
 	int p[2];
 	double us = -1;
 
@@ -46,26 +72,12 @@ static double child_time(int what, const char *path)
 		return -1;
 	pid_t pid = fork();
 	if (pid == 0) {
-		double t0 = now_us(), t;
-
-		if (what == 0) {
-			int fd = open(path, O_RDWR | O_CLOEXEC);
-			struct stat st;
-			fstat(fd, &st);
-			void *m = mmap(NULL, (size_t)st.st_size,
-				       PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-				       0);
-			__atomic_fetch_add((uint64_t *)m + 1024, 1,
-					   __ATOMIC_RELAXED);
-			munmap(m, (size_t)st.st_size);
-			close(fd);
-		} else {
-			tm_counter_inc("bench/first");
-		}
-		t = now_us() - t0;
-		if (write(p[1], &t, sizeof t) != sizeof t)
-			_exit(1);
-		_exit(0);
+		close(p[0]);
+		snprintf(whats, sizeof whats, "%d", what);
+		snprintf(fds, sizeof fds, "%d", p[1]);
+		execl("/proc/self/exe", "bench_store_open", "--child", whats,
+		      path ? path : "-", fds, (char *)NULL);
+		_exit(127);
 	}
 	close(p[1]);
 	if (read(p[0], &us, sizeof us) != sizeof us)
@@ -82,6 +94,8 @@ int main(int argc, char **argv)
 	double *first = calloc((size_t)runs, sizeof *first);
 	char dir[] = "/tmp/tmwatch-bench-open-XXXXXX", path[4096];
 
+	if (argc == 5 && strcmp(argv[1], "--child") == 0)
+		return child_main(atoi(argv[2]), argv[3], atoi(argv[4]));
 	if (!base || !first || !mkdtemp(dir))
 		return 1;
 	setenv("TMWATCH_DIR", dir, 1);
@@ -90,6 +104,8 @@ int main(int argc, char **argv)
 	child_time(1, NULL);
 	if (tm_counter_file_path(path, sizeof path) != 0)
 		return 1;
+	/* The parent opened the store above; children are exec'd, so they
+	 * start from nothing. */
 	for (int i = 0; i < runs; i++) {
 		base[i] = child_time(0, path);
 		first[i] = child_time(1, NULL);

@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <tmwatch/counter.h>
+
 #define PACKAGE_JSON \
 	"{\"type\":\"deb\",\"name\":\"versioned-tool\",\"version\":\"2.4.1\"}"
 /* The ELF note layout: three 32-bit words, then the owner name and the
@@ -38,6 +40,8 @@ static const struct package_note package_note = {
 
 int main(void)
 {
+	/* Counted under versioned_tool@2.4.1 (tests/unit/test_identity.c). */
+	tm_counter_inc("versioned-tool/run");
 	printf("versioned-tool 2.4.1\n");
 	return 0;
 }

@@ -22,8 +22,10 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <link.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -224,6 +226,25 @@ static void read_package_note(const char *desc, size_t size, struct found *f)
 	cJSON_Delete(root);
 }
 
+/* Takes one note: the FDO package note or the GNU build-id. */
+static void take_note(uint32_t type, const char *name, size_t namesz,
+		      const char *desc, size_t descsz, struct found *f)
+{
+	if (namesz != 4)
+		return;
+	if (type == FDO_NOTE_TYPE && memcmp(name, "FDO", 4) == 0) {
+		read_package_note(desc, descsz, f);
+	} else if (type == NT_GNU_BUILD_ID && memcmp(name, "GNU", 4) == 0 &&
+		   !f->has_build_id && descsz > 0) {
+		size_t n = descsz < sizeof f->build_id ? descsz :
+			sizeof f->build_id;
+
+		memcpy(f->build_id, desc, n);
+		f->build_id_len = n;
+		f->has_build_id = 1;
+	}
+}
+
 static void walk_notes(Elf_Data *data, struct found *f)
 {
 	size_t off = 0, next, name_off, desc_off;
@@ -239,22 +260,7 @@ static void walk_notes(Elf_Data *data, struct found *f)
 		const char *desc = (const char *)data->d_buf + desc_off;
 
 		off = next;
-		if (nh.n_namesz != 4)
-			continue;
-		if (nh.n_type == FDO_NOTE_TYPE &&
-		    memcmp(name, "FDO", 4) == 0) {
-			read_package_note(desc, nh.n_descsz, f);
-		} else if (nh.n_type == NT_GNU_BUILD_ID &&
-			   memcmp(name, "GNU", 4) == 0 && !f->has_build_id &&
-			   nh.n_descsz > 0) {
-			size_t n = nh.n_descsz;
-
-			if (n > sizeof f->build_id)
-				n = sizeof f->build_id;
-			memcpy(f->build_id, desc, n);
-			f->build_id_len = n;
-			f->has_build_id = 1;
-		}
+		take_note(nh.n_type, name, nh.n_namesz, desc, nh.n_descsz, f);
 	}
 }
 
@@ -340,6 +346,39 @@ static void set_program(const char *path, struct tm__identity *out)
 	tm__identity_sanitize_program(out->program);
 }
 
+/* Sets the defaults every identity starts from. */
+static void set_defaults(const char *path, const char *env_version,
+			 struct tm__identity *out)
+{
+	memset(out, 0, sizeof *out);
+	set_program(path, out);
+	snprintf(out->version, sizeof out->version, "%s",
+		 env_version && *env_version ? env_version : "devel");
+	tm__identity_sanitize(out->version);
+	snprintf(out->toolchain, sizeof out->toolchain, "unknown");
+	snprintf(out->goarch, sizeof out->goarch, "%s",
+		 tm__identity_host_goarch());
+}
+
+/* The version rule once the notes are known: package note, else the
+ * caller's env version (already in OUT), else "b" + build-id. */
+static void set_version(const struct found *f, const char *env_version,
+			struct tm__identity *out)
+{
+	memcpy(out->build_id, f->build_id, f->build_id_len);
+	out->build_id_len = f->build_id_len;
+	if (f->version[0]) {
+		memcpy(out->version, f->version, sizeof out->version);
+	} else if ((!env_version || !*env_version) && f->build_id_len > 0) {
+		size_t n = f->build_id_len < 6 ? f->build_id_len : 6;
+		char *p = out->version;
+
+		*p++ = 'b';
+		for (size_t i = 0; i < n; i++, p += 2)
+			snprintf(p, 3, "%02x", f->build_id[i]);
+	}
+}
+
 int tm__identity_from_elf(const char *path, int fd, const char *env_version,
 			  struct tm__identity *out)
 {
@@ -349,16 +388,8 @@ int tm__identity_from_elf(const char *path, int fd, const char *env_version,
 	Elf *elf = NULL;
 	GElf_Ehdr eh;
 
-	memset(out, 0, sizeof *out);
 	memset(&f, 0, sizeof f);
-	set_program(path, out);
-	snprintf(out->version, sizeof out->version, "%s",
-		 env_version && *env_version ? env_version : "devel");
-	tm__identity_sanitize(out->version);
-	snprintf(out->toolchain, sizeof out->toolchain, "unknown");
-	snprintf(out->goarch, sizeof out->goarch, "%s",
-		 tm__identity_host_goarch());
-
+	set_defaults(path, env_version, out);
 	if (fd < 0) {
 		if (!path)
 			return TM_EINVAL;
@@ -382,22 +413,123 @@ int tm__identity_from_elf(const char *path, int fd, const char *env_version,
 				     eh.e_ident[EI_DATA]));
 	if (walk_sections(elf, &f, out->toolchain, sizeof out->toolchain) == 0)
 		walk_segments(elf, &f);
-	memcpy(out->build_id, f.build_id, f.build_id_len);
-	out->build_id_len = f.build_id_len;
-	if (f.version[0]) {
-		memcpy(out->version, f.version, sizeof out->version);
-	} else if ((!env_version || !*env_version) && f.build_id_len > 0) {
-		size_t n = f.build_id_len < 6 ? f.build_id_len : 6;
-		char *p = out->version;
-
-		*p++ = 'b';
-		for (size_t i = 0; i < n; i++, p += 2)
-			snprintf(p, 3, "%02x", f.build_id[i]);
-	}
+	set_version(&f, env_version, out);
 out:
 	if (elf)
 		elf_end(elf);
 	if (own_fd >= 0)
 		close(own_fd);
 	return r;
+}
+
+/* The self path: notes come from the main program's loaded PT_NOTE
+ * segments (no I/O), .comment from four preads of the executable. libelf's
+ * first use in a process costs about 50 us, half the budget of a new
+ * process's first increment (bench/bench_store_open.c). */
+
+static int self_notes(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct found *f = arg;
+
+	(void)size;
+	/* The first object is the main program. */
+	for (int i = 0; i < info->dlpi_phnum && i < SECTIONS_MAX; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		const char *p, *end;
+		size_t align;
+
+		if (ph->p_type != PT_NOTE)
+			continue;
+		align = ph->p_align == 8 ? 8 : 4;
+		p = (const char *)(info->dlpi_addr + ph->p_vaddr);
+		end = p + ph->p_memsz;
+		for (int n = 0; n < NOTES_MAX &&
+		     (size_t)(end - p) >= sizeof(ElfW(Nhdr)); n++) {
+			const ElfW(Nhdr) *nh = (const ElfW(Nhdr) *)p;
+			size_t name_off = sizeof *nh;
+			size_t desc_off = name_off +
+				((nh->n_namesz + align - 1) & ~(align - 1));
+			size_t next = desc_off +
+				((nh->n_descsz + align - 1) & ~(align - 1));
+
+			if (nh->n_namesz > (size_t)(end - p) ||
+			    nh->n_descsz > (size_t)(end - p) ||
+			    next > (size_t)(end - p))
+				break;
+			take_note(nh->n_type, p + name_off, nh->n_namesz,
+				  p + desc_off, nh->n_descsz, f);
+			p += next;
+		}
+	}
+	return 1;
+}
+
+/* Reads exactly LEN bytes at OFF; 0 or -1. */
+static int read_at(int fd, void *buf, size_t len, off_t off)
+{
+	return pread(fd, buf, len, off) == (ssize_t)len ? 0 : -1;
+}
+
+/* Finds .comment in FD (an ELF of our own class) and picks the toolchain
+ * from it. Bounded: at most 4096 section headers, a 64 KiB name table and
+ * a 16 KiB .comment. */
+static void self_toolchain(int fd, char *out, size_t cap)
+{
+	ElfW(Ehdr) eh;
+	ElfW(Shdr) *sh = NULL, *strsh;
+	char *names = NULL, *comment = NULL;
+
+	if (read_at(fd, &eh, sizeof eh, 0) ||
+	    memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
+	    eh.e_shentsize != sizeof(ElfW(Shdr)) || eh.e_shnum == 0 ||
+	    eh.e_shnum > 4096 || eh.e_shstrndx >= eh.e_shnum)
+		return;
+	sh = calloc(eh.e_shnum, sizeof *sh);
+	if (!sh || read_at(fd, sh, eh.e_shnum * sizeof *sh,
+			   (off_t)eh.e_shoff))
+		goto out;
+	strsh = &sh[eh.e_shstrndx];
+	if (strsh->sh_size == 0 || strsh->sh_size > 65536)
+		goto out;
+	names = calloc(1, strsh->sh_size + 1);
+	if (!names || read_at(fd, names, strsh->sh_size,
+			      (off_t)strsh->sh_offset))
+		goto out;
+	for (size_t i = 0; i < eh.e_shnum; i++) {
+		if (sh[i].sh_type != SHT_PROGBITS ||
+		    sh[i].sh_name >= strsh->sh_size ||
+		    strcmp(names + sh[i].sh_name, ".comment") != 0 ||
+		    sh[i].sh_size == 0 || sh[i].sh_size > 16384)
+			continue;
+		comment = malloc(sh[i].sh_size);
+		if (comment && !read_at(fd, comment, sh[i].sh_size,
+					(off_t)sh[i].sh_offset))
+			tm__identity_toolchain(comment, sh[i].sh_size, out,
+					       cap);
+		break;
+	}
+out:
+	free(comment);
+	free(names);
+	free(sh);
+}
+
+int tm__identity_self(const char *env_version, struct tm__identity *out)
+{
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	struct found f;
+	int fd;
+
+	exe[n > 0 ? n : 0] = 0;
+	set_defaults(n > 0 ? exe : "unknown", env_version, out);
+	memset(&f, 0, sizeof f);
+	dl_iterate_phdr(self_notes, &f);
+	set_version(&f, env_version, out);
+	fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	self_toolchain(fd, out->toolchain, sizeof out->toolchain);
+	close(fd);
+	return 0;
 }

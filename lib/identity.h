@@ -39,6 +39,13 @@ struct tm__identity {
 int tm__identity_from_elf(const char *path, int fd, const char *env_version,
 			  struct tm__identity *out);
 
+/* tm__identity_self fills *OUT for the calling process, as
+ * tm__identity_from_elf would for /proc/self/exe, without libelf: notes
+ * from the loaded program headers, .comment through a few preads. It is
+ * what the store runs when a process counts for the first time. Returns 0
+ * or -errno (OUT still holds the defaults). Not for signal handlers. */
+int tm__identity_self(const char *env_version, struct tm__identity *out);
+
 /* tm__identity_sanitize replaces, in place, every byte outside
  * [A-Za-z0-9._+~] by '_'. Names and versions go into file names of the
  * form PROGRAM@VERSION-TOOLCHAIN-...: they must hold no '/', '-', '@' or

@@ -160,20 +160,10 @@ static pthread_once_t self_identity_once = PTHREAD_ONCE_INIT;
 
 static void compute_self_identity(void)
 {
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-
-	if (n <= 0)
-		strcpy(exe, "unknown");
-	else
-		exe[n] = 0;
 	/* A failure still fills the defaults (program name, "devel"), which
 	 * is what we count under. */
-	(void)tm__identity_from_elf(exe, fd, getenv("TMWATCH_PROGRAM_VERSION"),
-				    &self_identity);
-	if (fd >= 0)
-		close(fd);
+	(void)tm__identity_self(getenv("TMWATCH_PROGRAM_VERSION"),
+				&self_identity);
 }
 
 const struct tm__identity *tm__store_self_identity(void)

@@ -3,6 +3,7 @@
  * a package note, programs compiled here with cc and clang, /bin/true, a
  * file without section headers and a file that is not ELF at all. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -388,28 +389,60 @@ static void goarch_uses_go_spelling(void **state)
 	assert_string_equal(tm__identity_host_goarch(), "amd64");
 }
 
-/* Not a pass/fail benchmark: it prints the cost per call, and fails only
- * when something is grossly wrong (10x the 30 us target, leaving room for
- * sanitizer builds and a busy machine). */
-static void identity_of_self_is_fast(void **state)
+/* The store's own path (no libelf) must agree with the libelf reading. */
+static void self_identity_matches_the_elf_reading(void **state)
 {
-	struct tm__identity id;
-	struct timespec a, b;
-	const int rounds = 2000;
-	double us;
+	struct tm__identity self, elf;
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
 
-	assert_int_equal(tm__identity_from_elf("/proc/self/exe", -1, NULL,
-					       &id), 0);
-	clock_gettime(CLOCK_MONOTONIC, &a);
-	for (int i = 0; i < rounds; i++)
-		tm__identity_from_elf("/proc/self/exe", -1, NULL, &id);
-	clock_gettime(CLOCK_MONOTONIC, &b);
-	us = ((double)(b.tv_sec - a.tv_sec) * 1e9 +
-	      (double)(b.tv_nsec - a.tv_nsec)) / 1e3 / rounds;
-	print_message("tm__identity_from_elf(/proc/self/exe): %.1f us per "
-		      "call (target < 30 us)\n", us);
-	assert_string_equal(id.program, "exe");
-	assert_true(us < 300.0);
+	assert_true(n > 0);
+	exe[n] = 0;
+	assert_int_equal(tm__identity_self(NULL, &self), 0);
+	assert_int_equal(tm__identity_from_elf(exe, -1, NULL, &elf), 0);
+	assert_string_equal(self.program, elf.program);
+	assert_string_equal(self.version, elf.version);
+	assert_string_equal(self.toolchain, elf.toolchain);
+	assert_string_equal(self.goarch, elf.goarch);
+	assert_int_equal(self.build_id_len, elf.build_id_len);
+	assert_memory_equal(self.build_id, elf.build_id, elf.build_id_len);
+	/* A build-id never beats an explicit version. */
+	assert_int_equal(tm__identity_self("9.9", &self), 0);
+	assert_string_equal(self.version, "9.9");
+}
+
+/* versioned_tool counts one event: its counter file must carry the
+ * version of its package note, read by the self path. */
+static void running_program_counts_under_its_package_version(void **state)
+{
+	const char *dir = getenv("TMWATCH_EXAMPLES");
+	char *tool, *store = *state, *local, *out = NULL;
+	char *argv[] = { NULL, NULL };
+	char *env[3];
+	struct dirent *e;
+	DIR *d;
+	int found = 0;
+
+	if (!dir)
+		fail_msg("TMWATCH_EXAMPLES is not set (run through ctest)");
+	tool = tu_path(dir, "versioned_tool");
+	argv[0] = tool;
+	assert_true(asprintf(&env[0], "TMWATCH_DIR=%s", store) > 0);
+	env[1] = "TMWATCH_TELEMETRY";
+	env[2] = NULL;
+	assert_int_equal(tu_run(argv, env, &out, NULL, 30000), 0);
+	local = tu_path(store, "local");
+	d = opendir(local);
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		found += strncmp(e->d_name, "versioned_tool@2.4.1-gcc",
+				 24) == 0;
+	closedir(d);
+	assert_int_equal(found, 1);
+	free(local);
+	free(env[0]);
+	free(out);
+	free(tool);
 }
 
 int main(void)
@@ -430,7 +463,8 @@ int main(void)
 		T(sanitize_keeps_only_file_name_safe_bytes),
 		T(program_names_keep_dashes),
 		T(goarch_uses_go_spelling),
-		T(identity_of_self_is_fast),
+		T(self_identity_matches_the_elf_reading),
+		T(running_program_counts_under_its_package_version),
 #undef T
 	};
 
