@@ -540,8 +540,9 @@ static void ten_concurrent_uploads_send_each_week_once(void **state)
 
 			dup2(fd, 1);
 			dup2(fd, 2);
-			execl(getenv("TMWATCH_UPLOAD_DRIVER"), "upload_driver",
-			      (char *)NULL);
+			/* The real command, as ten users would run it. */
+			execl(getenv("TMWATCH_BIN"), "tmwatch", "telemetry",
+			      "upload", (char *)NULL);
 			_exit(127);
 		}
 	}
@@ -582,7 +583,7 @@ static void upload_killed_mid_flight_is_recovered_by_next_run(void **s)
 		putenv(nowvar);
 		dup2(fd, 1);
 		dup2(fd, 2);
-		execl(getenv("TMWATCH_UPLOAD_DRIVER"), "upload_driver",
+		execl(getenv("TMWATCH_BIN"), "tmwatch", "telemetry", "upload",
 		      (char *)NULL);
 		_exit(127);
 	}
