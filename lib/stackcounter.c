@@ -91,16 +91,26 @@ static struct stack_slot *find_slot(const char *prefix, void *const *pcs,
 
 __attribute__((noinline)) void tm_stack_counter_inc(const char *prefix)
 {
-	void *pcs[STACK_DEPTH + 1];
-	int got = backtrace(pcs, STACK_DEPTH + 1);
+	void *pcs[STACK_DEPTH + 2], *ret = __builtin_return_address(0);
+	int got = backtrace(pcs, STACK_DEPTH + 2), first = 1;
 	struct stack_slot *slot;
 	size_t depth;
 	char *name;
 
-	/* Frame 0 is this function; the caller's stack starts at 1. */
 	if (!prefix || !*prefix || got < 2)
 		return;
-	depth = (size_t)got - 1;
+	/* The caller's stack starts at our return address. Usually that is
+	 * frame 1, but an interposed backtrace (ASan's) adds a frame. */
+	for (int i = 0; i < got; i++) {
+		if (pcs[i] == ret) {
+			first = i;
+			break;
+		}
+	}
+	depth = (size_t)(got - first);
+	if (depth > STACK_DEPTH)
+		depth = STACK_DEPTH;
+	memmove(pcs + 1, pcs + first, depth * sizeof pcs[0]);
 	pthread_mutex_lock(&cache_mu);
 	slot = find_slot(prefix, pcs + 1, depth);
 	pthread_mutex_unlock(&cache_mu);
