@@ -53,6 +53,9 @@ static void run_job(void)
 		dup2(fd, 1);
 		dup2(fd, 2);
 	}
+	/* Not the crash channel: a descendant still crashing must see the
+	 * watchdog gone (and re-raise), not a queue nobody reads. */
+	(void)close_range(3, ~0U, 0);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	o = modload_cmd();
