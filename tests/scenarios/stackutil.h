@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/* stackutil.h -- helpers of the stack-counter scenarios (test_stacks.c,
+ * test_stacks_special.c): run an example under the real tmwatch, read the
+ * crash/crash counters of the fresh store with the counter-file reader,
+ * and compare a recorded name with its expected lines.
+ *
+ * Expected lines are anchored POSIX extended regexps; a line starting
+ * with '*' stands for zero or more recorded lines each matching the rest.
+ * Memory returned is malloc'd and owned by the caller.
+ */
+#ifndef TMWATCH_STACKUTIL_H
+#define TMWATCH_STACKUTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* One hexadecimal byte offset, and the frame forms of
+ * docs/stack-counters.md: DWARF, symbol only, and a libc/ld.so frame in
+ * any of its forms (with libc6-dbg, with .dynsym only, module only). */
+#define SU_HEX "\\+0x[0-9a-f]+"
+#define SU_F(fn, n) fn ":\\+" #n "," SU_HEX
+#define SU_S(fn) fn ":" SU_HEX
+#define SU_ANY_FORM ":(\\+[0-9]+,)?" SU_HEX
+/* What libc puts between main and _start: __libc_start_call_main and
+ * __libc_start_main_impl with libc debug info, a module-only frame and
+ * __libc_start_main without (and older glibc's single frame). */
+#define SU_LIBC_START \
+	"*(__libc_start_call_main|__libc_start_main(_impl)?|libc\\.so\\.6)" \
+	SU_ANY_FORM
+#define SU_MAIN_TAIL SU_LIBC_START, "_start:" SU_HEX
+/* Below a thread's start routine: start_thread and clone3, or libc
+ * module-only frames. */
+#define SU_THREAD_TAIL \
+	"*(start_thread|__clone3|__clone|clone3|clone|libc\\.so\\.6)" \
+	SU_ANY_FORM
+
+/* su_env_or_die returns getenv(NAME), or exits: run under ctest. */
+const char *su_env_or_die(const char *name);
+
+/* su_example returns the path of example PROG. */
+char *su_example(const char *prog);
+
+/* su_match compares the frame lines of NAME (after "crash/crash") with
+ * the NULL-terminated EXPECTED. Returns 1 on a match. */
+int su_match(const char *name, const char *const *expected);
+
+/* su_lines joins EXPECTED with newlines, for failure messages. */
+char *su_lines(const char *const *expected);
+
+/* su_crash_counters reads every counter file of the store STORE and
+ * returns the counters whose name starts with PREFIX (and a newline
+ * unless PREFIX ends in ':'), in *NAMES (malloc'd copies) with their
+ * values and files' program names (the PROG of PROG@VER-...). Returns
+ * their number. */
+size_t su_counters(const char *store, const char *prefix, char ***names,
+		   uint64_t **values, char ***programs);
+
+/* su_free_list frees N strings and the array. */
+void su_free_list(char **list, size_t n);
+
+/* su_grep_tree returns 1 when any regular file under DIR contains
+ * NEEDLE, naming the first in *WHERE (malloc'd) when WHERE is not
+ * NULL. */
+int su_grep_tree(const char *dir, const char *needle, char **where);
+
+#endif
