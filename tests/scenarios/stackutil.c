@@ -115,7 +115,7 @@ static int wanted(const char *name, const char *prefix)
 
 	if (strncmp(name, prefix, pl) != 0)
 		return 0;
-	return prefix[pl - 1] == ':' || name[pl] == '\n';
+	return prefix[pl - 1] == ':' || name[pl] == '\n' || name[pl] == '\0';
 }
 
 size_t su_counters(const char *store, const char *prefix, char ***names,

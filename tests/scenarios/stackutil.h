@@ -47,9 +47,9 @@ int su_match(const char *name, const char *const *expected);
 /* su_lines joins EXPECTED with newlines, for failure messages. */
 char *su_lines(const char *const *expected);
 
-/* su_crash_counters reads every counter file of the store STORE and
- * returns the counters whose name starts with PREFIX (and a newline
- * unless PREFIX ends in ':'), in *NAMES (malloc'd copies) with their
+/* su_counters reads every counter file of the store STORE and returns
+ * the counters named PREFIX, or starting with PREFIX and a newline (a
+ * stack counter), or with PREFIX when it ends in ':', in *NAMES (malloc'd copies) with their
  * values and files' program names (the PROG of PROG@VER-...). Returns
  * their number. */
 size_t su_counters(const char *store, const char *prefix, char ***names,
