@@ -9,6 +9,6 @@ __attribute__((noinline)) static void give_up(void)
 
 int main(void)
 {
-	give_up();
+	give_up(); /* frame main:+2 */
 	return 0;
 }

@@ -11,6 +11,6 @@ __attribute__((noinline)) static void check(int x)
 
 int main(void)
 {
-	check(1);
+	check(1); /* frame main:+2 */
 	return 0;
 }

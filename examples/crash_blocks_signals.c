@@ -17,6 +17,6 @@ int main(void)
 
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, NULL);
-	give_up();
+	give_up(); /* frame main:+6 */
 	return 0;
 }

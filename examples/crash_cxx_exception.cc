@@ -10,6 +10,6 @@ __attribute__((noinline)) static void fail()
 
 int main()
 {
-	fail();
+	fail(); // frame main:+2
 	return 0;
 }

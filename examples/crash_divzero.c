@@ -10,5 +10,5 @@ __attribute__((noinline)) static int divide(int a, volatile int b)
 int main(int argc, char **argv)
 {
 	(void)argv;
-	return divide(argc, 0);
+	return divide(argc, 0); /* frame main:+3 */
 }

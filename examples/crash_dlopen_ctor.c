@@ -17,5 +17,5 @@ int main(void)
 	self[n] = '\0';
 	*strrchr(self, '/') = '\0';
 	snprintf(lib, sizeof(lib), "%s/libcrash_ctor.so", self);
-	return dlopen(lib, RTLD_NOW) ? 0 : 1;
+	return dlopen(lib, RTLD_NOW) ? 0 : 1; /* frame main:+10 */
 }

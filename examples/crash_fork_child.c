@@ -16,7 +16,7 @@ int main(void)
 	pid_t pid = fork();
 
 	if (pid == 0) {
-		write_null(NULL);
+		write_null(NULL); /* frame main:+6 */
 		_exit(0);
 	}
 	if (pid < 0 || waitpid(pid, &st, 0) != pid)

@@ -15,6 +15,6 @@ __attribute__((noinline)) static void corrupt(void)
 
 int main(void)
 {
-	corrupt();
+	corrupt(); /* frame main:+2 */
 	return 0;
 }

@@ -5,6 +5,6 @@ void crash_shlib_write_null(volatile int *p);
 
 int main(void)
 {
-	crash_shlib_write_null(0);
+	crash_shlib_write_null(0); /* frame main:+2 */
 	return 0;
 }

@@ -11,6 +11,6 @@ __attribute__((noinline)) static void breakpoint(void)
 
 int main(void)
 {
-	breakpoint();
+	breakpoint(); /* frame main:+2 */
 	return 0;
 }

@@ -6,11 +6,11 @@
 
 __attribute__((noinline)) static void send_bus(void)
 {
-	kill(getpid(), SIGBUS); /* frame send_bus:+2 */
+	kill(getpid(), SIGBUS); /* frame send_bus:+2, below kill */
 }
 
 int main(void)
 {
-	send_bus();
+	send_bus(); /* frame main:+2 */
 	return 0;
 }

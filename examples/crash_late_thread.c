@@ -14,7 +14,7 @@ static void *run(void *arg)
 {
 	(void)arg;
 	pthread_setname_np(pthread_self(), "late-worker");
-	write_null(NULL);
+	write_null(NULL); /* frame run:+4 */
 	return NULL;
 }
 

@@ -12,6 +12,6 @@ __attribute__((noinline)) static void call_hook(void)
 
 int main(void)
 {
-	call_hook();
+	call_hook(); /* frame main:+2 */
 	return 0;
 }

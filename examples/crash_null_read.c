@@ -9,6 +9,6 @@ __attribute__((noinline)) static int read_null(volatile int *p)
 
 int main(void)
 {
-	printf("%d\n", read_null(NULL));
+	printf("%d\n", read_null(NULL)); /* frame main:+2 */
 	return 0;
 }

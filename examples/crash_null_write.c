@@ -7,6 +7,6 @@ __attribute__((noinline)) static void write_null(volatile int *p)
 
 int main(void)
 {
-	write_null(0);
+	write_null(0); /* frame main:+2 */
 	return 0;
 }

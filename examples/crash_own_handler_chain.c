@@ -31,6 +31,6 @@ int main(void)
 	sa.sa_sigaction = dump_and_chain;
 	sa.sa_flags = SA_SIGINFO;
 	sigaction(SIGSEGV, &sa, &previous);
-	write_null(NULL);
+	write_null(NULL); /* frame main:+8 */
 	return 0;
 }

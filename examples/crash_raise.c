@@ -10,6 +10,6 @@ __attribute__((noinline)) static void send_segv(void)
 
 int main(void)
 {
-	send_segv();
+	send_segv(); /* frame main:+2 */
 	return 0;
 }

@@ -21,5 +21,5 @@ int main(void)
 	p = mmap(NULL, 16384, PROT_READ, MAP_SHARED, fileno(f), 0);
 	if (p == MAP_FAILED || ftruncate(fileno(f), 100) != 0)
 		return 1;
-	return touch(p);
+	return touch(p); /* frame main:+10 */
 }

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* crash_stack_overflow_thread.c -- unbounded recursion on a thread created
- * after load: needs the alternate stack the shim gave that thread. */
+ * after load: needs the alternate stack the shim gave that thread.
+ * Frames: where the guard page is hit (prologue to call, recurse:+1
+ * to +5, as ASLR places the stack), then recurse:+5 and "…". */
 #include <pthread.h>
 #include <stdio.h>
 
@@ -11,7 +13,7 @@ __attribute__((noinline)) static int recurse(volatile int depth)
 	volatile char pad[256];
 
 	pad[0] = (char)depth;
-	return recurse(depth + 1) + pad[0]; /* frame recurse, then "…" */
+	return recurse(depth + 1) + pad[0]; /* recurse:+5, "…" */
 }
 
 static void *run(void *arg)

@@ -27,7 +27,7 @@ int main(int argc, char **argv)
 		if (pid == 0) {
 			close(go[1]);
 			(void)!read(go[0], &c, 1); /* returns at EOF */
-			write_null(NULL);
+			write_null(NULL); /* frame main:+16 */
 			_exit(0);
 		}
 	}

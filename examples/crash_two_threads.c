@@ -15,7 +15,7 @@ static void *run(void *arg)
 {
 	(void)arg;
 	pthread_barrier_wait(&go);
-	write_null(NULL);
+	write_null(NULL); /* frame run:+4 */
 	return NULL;
 }
 

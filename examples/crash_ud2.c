@@ -7,6 +7,6 @@ __attribute__((noinline)) static void illegal(void)
 
 int main(void)
 {
-	illegal();
+	illegal(); /* frame main:+2 */
 	return 0;
 }
