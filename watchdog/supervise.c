@@ -28,8 +28,8 @@
 #include "crash.h"
 #include "daily.h"
 #include "elfneeds.h"
-#include "modload.h"
 #include "intake.h"
+#include "modload.h"
 #include "msg.h"
 #include "supervise.h"
 
