@@ -43,6 +43,7 @@
 #include "clock.h"
 #include "counterfile.h"
 #include "counterparse.h"
+#include "dailytoken.h"
 #include "fsutil.h"
 #include "mode.h"
 #include "paths.h"
@@ -1188,27 +1189,13 @@ static int lock_store(const char *local, int blocking)
 	}
 }
 
-/* take_token returns 1 when the daily work is due, and marks it done. */
-static int take_token(const char *local, time_t now, int daily)
+/* take_token returns 1 when the daily work is due (always, unless DAILY),
+ * and marks it done. */
+static int take_token(const char *store, time_t now, int daily)
 {
-	char path[PATHCAP];
-	struct timespec ts[2];
-	struct stat st;
-	int fd;
-
-	snprintf(path, sizeof path, "%s/daily.token", local);
-	if (daily && stat(path, &st) == 0 && st.st_mtime <= now &&
-	    now - st.st_mtime < 86400)
+	if (daily && !tm__dailytoken_due(store, now))
 		return 0;
-	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0)
-		return 1;
-	/* The mtime is the token (DESIGN §8.1), set from tm__clock_now so
-	 * TMWATCH_NOW moves it in tests like every other date. */
-	ts[0].tv_sec = ts[1].tv_sec = now;
-	ts[0].tv_nsec = ts[1].tv_nsec = 0;
-	futimens(fd, ts);
-	close(fd);
+	(void)tm__dailytoken_take(store, now);
 	return 1;
 }
 
@@ -1245,7 +1232,7 @@ int tm__report_build(const char *store_dir, unsigned flags, tm__log_fn log,
 		rc = lockfd;
 		goto out;
 	}
-	if (!take_token(c.local, c.now, flags & TM__REPORT_DAILY)) {
+	if (!take_token(store_dir, c.now, flags & TM__REPORT_DAILY)) {
 		res->not_due = 1;
 		rc = 0;
 		goto out;

@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "dailytoken.h"
 #include "fsutil.h"
 #include "mode.h"
 #include "paths.h"
@@ -850,17 +851,6 @@ int tm__upload_status(const char *store_dir, struct tm__upload_status *st)
 
 /* ---- the watchdog's background run ------------------------------------ */
 
-static int token_due(const char *store, time_t now)
-{
-	char path[PATHCAP];
-	struct stat sb;
-
-	snprintf(path, sizeof path, "%s/local/daily.token", store);
-	if (stat(path, &sb) != 0)
-		return 1;
-	return sb.st_mtime > now || now - sb.st_mtime >= 86400;
-}
-
 static void daily_child(const char *store)
 {
 	struct tm__upload_result res;
@@ -907,7 +897,7 @@ int tm__upload_daily_spawn(void)
 	if (mode.effective == TM_MODE_OFF)
 		return TM_EOFF;
 	/* Most exits stop here: one stat, no fork. */
-	if (!token_due(store, tm__clock_now()))
+	if (!tm__dailytoken_due(store, tm__clock_now()))
 		return 0;
 	pid = fork();
 	if (pid < 0)

@@ -5,9 +5,8 @@
  *
  * The light watchdog must not load the module (curl, cJSON) on every
  * exit, nor fork a second process on every run: the mode file and one
- * stat of the daily token settle nearly every exit here, with the same
- * rule as lib/upload.c (tm__upload_daily_spawn re-checks both in the job
- * process, so a disagreement costs one idle fork, never a second run).
+ * stat of the daily token settle nearly every exit here, with the rule of
+ * lib/dailytoken.c that the job itself re-checks.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -17,25 +16,11 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "dailytoken.h"
 #include "daily.h"
 #include "modload.h"
 #include "mode.h"
 #include "paths.h"
-
-/* The token lib/upload.c touches after each daily run, and its period. */
-#define DAILY_TOKEN "/local/daily.token"
-#define DAILY_PERIOD_S 86400
-
-static int is_due(const char *store, time_t now)
-{
-	char path[4096 + sizeof DAILY_TOKEN];
-	struct stat sb;
-
-	snprintf(path, sizeof path, "%s%s", store, DAILY_TOKEN);
-	if (stat(path, &sb) != 0)
-		return 1;
-	return sb.st_mtime > now || now - sb.st_mtime >= DAILY_PERIOD_S;
-}
 
 /* In the forked process: off the caller's terminal and pipes at once (a
  * shell reading the watchdog's output sees EOF when the watchdog exits),
@@ -75,7 +60,7 @@ void daily_spawn(void)
 	    tm__mode_load(store, &mode) != 0 ||
 	    mode.effective == TM_MODE_OFF)
 		return;
-	if (!is_due(store, tm__clock_now()))
+	if (!tm__dailytoken_due(store, tm__clock_now()))
 		return;
 	pid = fork();
 	if (pid == 0)
