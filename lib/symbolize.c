@@ -10,6 +10,14 @@
  * gives module-only frames. Names come from DWARF, else the symbol
  * tables, else the module file name (docs/stack-counters.md). Nothing
  * here prints; the process examined is only read, never stopped.
+ *
+ * Each module is reported at bias 0 in a libdwfl session of its own and
+ * looked up with module-relative addresses, so that, for other processes
+ * (the watchdog), sessions can be kept across symbolizers by build-id:
+ * loading libc's compressed debug info costs ~40 ms, and a watchdog
+ * seeing many crashes pays it once (bounded: CACHE_MAX sessions, least
+ * recently used evicted). A process symbolizing itself
+ * (tm_stack_counter_inc, any thread) never shares sessions.
  */
 #define _GNU_SOURCE
 #include "symbolize.h"
@@ -24,6 +32,7 @@
 #include <gelf.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +47,30 @@
 #define BUILD_ID_MAX 64
 #define NOTES_MAX 4096
 #define PHDRS_MAX 64
+#define CACHE_MAX 32
+
+/* One module's libdwfl session, reported at bias 0. Shared by build-id,
+ * mapped inode and path: a stripped copy of a binary keeps its build-id
+ * but must keep its own (lack of) names. */
+struct session {
+	unsigned char id[BUILD_ID_MAX];
+	size_t id_len;		/* 0: not shareable */
+	unsigned long inode;
+	char *path;
+	Dwfl *dwfl;
+	Dwfl_Module *mod;
+	Dwfl_Callbacks cb;
+	char *debuginfo_path;	/* the callbacks point at this */
+	unsigned users;		/* open symbolizers using it */
+	uint64_t last_use;
+	int cached;
+};
+
+/* Sessions kept across symbolizers of other processes. */
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct session *cache[CACHE_MAX];
+static size_t ncache;
+static uint64_t cache_clock;
 
 static const char DELETED[] = " (deleted)";
 
@@ -55,14 +88,13 @@ struct module {
 	char *path;		/* without " (deleted)" */
 	char *name;		/* last component of path */
 	char *opened;		/* file the ELF was read from, or NULL */
-	Dwfl_Module *mod;	/* NULL: module-only frames */
+	struct session *ses;	/* NULL: module-only frames */
+	Dwfl_Module *mod;	/* ses->mod; addresses minus bias */
 };
 
 struct tm__symbolizer {
 	pid_t pid;
-	Dwfl *dwfl;
-	Dwfl_Callbacks cb;
-	char *debuginfo_path;	/* the callbacks point at this */
+	int share;		/* sessions may come from the cache */
 	struct module *mods;
 	size_t nmods;
 };
@@ -188,10 +220,9 @@ static int elf_bias(Elf *elf, const struct module *m, uint64_t *bias)
 /* Opens the ELF for M: its path when it still holds the code the
  * process maps, else /proc/PID/map_files. Returns an fd (the ELF's
  * build-id checked) with *BIAS set, or -1 for module-only frames. */
-static int open_module(pid_t pid, struct module *m, uint64_t *bias)
+static int open_module(pid_t pid, struct module *m, uint64_t *bias,
+		       const unsigned char *want, size_t want_len)
 {
-	unsigned char want[BUILD_ID_MAX];
-	size_t want_len = mem_build_id(pid, m, want);
 	char alt[128];
 	int attempt;
 
@@ -369,64 +400,182 @@ int tm__symbolize_find_debuginfo(Dwfl_Module *mod, void **userdata,
 					    debuginfo_file_name);
 }
 
+static void session_free(struct session *ses)
+{
+	if (!ses)
+		return;
+	if (ses->dwfl)
+		dwfl_end(ses->dwfl);
+	free(ses->debuginfo_path);
+	free(ses->path);
+	free(ses);
+}
+
+/* A new session holding M's ELF (FD, owned from here) at bias 0. */
+static struct session *session_new(const struct module *m, int fd)
+{
+	struct session *ses = calloc(1, sizeof *ses);
+
+	if (!ses || !(ses->debuginfo_path = debug_path()))
+		goto fail;
+	ses->cb.find_elf = dwfl_linux_proc_find_elf;
+	ses->cb.find_debuginfo = tm__symbolize_find_debuginfo;
+	ses->cb.debuginfo_path = &ses->debuginfo_path;
+	ses->dwfl = dwfl_begin(&ses->cb);
+	if (!ses->dwfl)
+		goto fail;
+	dwfl_report_begin(ses->dwfl);
+	/* dwfl_report_elf owns FD from here, even on failure. */
+	ses->mod = dwfl_report_elf(ses->dwfl, m->name, m->opened, fd, 0,
+				   true);
+	fd = -1;
+	dwfl_report_end(ses->dwfl, NULL, NULL);
+	if (!ses->mod)
+		goto fail;
+	return ses;
+fail:
+	if (fd >= 0)
+		close(fd);
+	session_free(ses);
+	return NULL;
+}
+
+/* A cached session for M with build-id ID, marked used; NULL if none.
+ * Called with cache_lock held. */
+static struct session *cache_find(const struct module *m,
+				  const unsigned char *id, size_t len)
+{
+	for (size_t i = 0; i < ncache; i++) {
+		if (cache[i]->id_len == len &&
+		    memcmp(cache[i]->id, id, len) == 0 &&
+		    cache[i]->inode == m->inode &&
+		    strcmp(cache[i]->path, m->path) == 0) {
+			cache[i]->users++;
+			cache[i]->last_use = ++cache_clock;
+			return cache[i];
+		}
+	}
+	return NULL;
+}
+
+/* Keeps SES (in use) in the cache, evicting the least recently used
+ * unused session when full; when all are in use SES stays private.
+ * Called with cache_lock held. */
+static void cache_add(struct session *ses)
+{
+	size_t victim = CACHE_MAX;
+
+	if (ncache == CACHE_MAX) {
+		for (size_t i = 0; i < ncache; i++)
+			if (!cache[i]->users &&
+			    (victim == CACHE_MAX ||
+			     cache[i]->last_use < cache[victim]->last_use))
+				victim = i;
+		if (victim == CACHE_MAX)
+			return;
+		session_free(cache[victim]);
+		cache[victim] = cache[--ncache];
+	}
+	ses->cached = 1;
+	ses->users = 1;
+	ses->last_use = ++cache_clock;
+	cache[ncache++] = ses;
+}
+
+/* Finds or makes the session of M and sets M's bias. */
+static void attach_module(struct tm__symbolizer *s, struct module *m)
+{
+	unsigned char id[BUILD_ID_MAX];
+	size_t id_len = mem_build_id(s->pid, m, id);
+	uint64_t bias = m->first_start;
+	struct session *ses = NULL;
+	Dwarf_Addr b;
+	Elf *elf;
+	int fd;
+
+	m->bias = bias;
+	if (s->share && id_len) {
+		pthread_mutex_lock(&cache_lock);
+		ses = cache_find(m, id, id_len);
+		pthread_mutex_unlock(&cache_lock);
+	}
+	if (ses) {
+		/* Same build-id, same file: only the bias is this
+		 * process's own. */
+		elf = dwfl_module_getelf(ses->mod, &b);
+		if (elf && elf_bias(elf, m, &bias) == 0) {
+			m->bias = bias;
+			m->ses = ses;
+			m->mod = ses->mod;
+			return;
+		}
+		pthread_mutex_lock(&cache_lock);
+		ses->users--;
+		pthread_mutex_unlock(&cache_lock);
+	}
+	fd = open_module(s->pid, m, &bias, id, id_len);
+	m->bias = bias;
+	if (fd < 0)
+		return;
+	ses = session_new(m, fd);
+	if (!ses)
+		return;
+	memcpy(ses->id, id, id_len);
+	ses->id_len = id_len;
+	ses->inode = m->inode;
+	ses->path = strdup(m->path);
+	if (!ses->path)
+		ses->id_len = 0; /* private: never matched */
+	m->ses = ses;
+	m->mod = ses->mod;
+	if (s->share && id_len) {
+		pthread_mutex_lock(&cache_lock);
+		cache_add(ses);
+		pthread_mutex_unlock(&cache_lock);
+	}
+}
+
 int tm__symbolize_open(pid_t pid, struct tm__symbolizer **out)
 {
 	struct tm__symbolizer *s = calloc(1, sizeof *s);
-	int r = -ENOMEM;
+	int r;
 
 	*out = NULL;
 	if (!s)
 		return -ENOMEM;
 	s->pid = pid > 0 ? pid : getpid();
-	s->debuginfo_path = debug_path();
-	if (!s->debuginfo_path)
-		goto fail;
-	s->cb.find_elf = dwfl_linux_proc_find_elf;
-	s->cb.find_debuginfo = tm__symbolize_find_debuginfo;
-	s->cb.debuginfo_path = &s->debuginfo_path;
+	s->share = s->pid != getpid();
 	elf_version(EV_CURRENT);
-	s->dwfl = dwfl_begin(&s->cb);
-	if (!s->dwfl)
-		goto fail;
 	r = read_maps(s);
-	if (r != 0)
-		goto fail;
-	dwfl_report_begin(s->dwfl);
-	for (size_t i = 0; i < s->nmods; i++) {
-		struct module *m = &s->mods[i];
-		uint64_t bias = m->first_start;
-		int fd;
-
-		if (!m->has_exec)
-			continue;
-		fd = open_module(s->pid, m, &bias);
-		m->bias = bias;
-		if (fd < 0)
-			continue;
-		/* dwfl_report_elf owns FD from here, even on failure. */
-		m->mod = dwfl_report_elf(s->dwfl, m->name, m->opened, fd,
-					 bias, true);
+	if (r != 0) {
+		tm__symbolize_close(s);
+		return r;
 	}
-	dwfl_report_end(s->dwfl, NULL, NULL);
+	for (size_t i = 0; i < s->nmods; i++)
+		if (s->mods[i].has_exec)
+			attach_module(s, &s->mods[i]);
 	*out = s;
 	return 0;
-fail:
-	tm__symbolize_close(s);
-	return r;
 }
 
 void tm__symbolize_close(struct tm__symbolizer *s)
 {
 	if (!s)
 		return;
-	if (s->dwfl)
-		dwfl_end(s->dwfl);
 	for (size_t i = 0; i < s->nmods; i++) {
+		struct session *ses = s->mods[i].ses;
+
+		if (ses && ses->cached) {
+			pthread_mutex_lock(&cache_lock);
+			ses->users--;
+			pthread_mutex_unlock(&cache_lock);
+		} else {
+			session_free(ses);
+		}
 		free(s->mods[i].path);
 		free(s->mods[i].opened);
 	}
 	free(s->mods);
-	free(s->debuginfo_path);
 	free(s);
 }
 
@@ -526,21 +675,21 @@ static int is_function_tag(int tag)
 
 /* Adds the DWARF frames of PC (one per inline level). Returns the number
  * added, 0 when DWARF does not cover PC, or -1 when out of room. */
-static int dwarf_frames(struct module *m, uint64_t pc, size_t idx,
-			struct tm__symframes *f)
+static int dwarf_frames(struct module *m, uint64_t pc, uint64_t rel,
+			size_t idx, struct tm__symframes *f)
 {
 	Dwarf_Die *scopes = NULL, levels[TM__SYMBOLIZE_INLINE_MAX], phys;
 	Dwarf_Addr dbias, entry;
 	Dwarf_Files *files = NULL;
 	const char *debugfile = NULL, *mainfile = NULL;
 	Dwfl_Line *dl;
-	Dwarf_Die *cu = dwfl_module_addrdie(m->mod, pc, &dbias);
+	Dwarf_Die *cu = dwfl_module_addrdie(m->mod, rel, &dbias);
 	int nscopes, nlev = 0, i, line = 0, added = 0, found = 0, hops = 0;
 	const char *file = NULL;
 
 	if (!cu)
 		return 0;
-	nscopes = dwarf_getscopes(cu, pc - dbias, &scopes);
+	nscopes = dwarf_getscopes(cu, rel - dbias, &scopes);
 	i = 0;
 	while (i < nscopes && !found && hops++ < 256) {
 		Dwarf_Die die = scopes[i];
@@ -566,13 +715,13 @@ static int dwarf_frames(struct module *m, uint64_t pc, size_t idx,
 		nscopes = dwarf_getscopes_die(&die, &scopes);
 		i = 1;
 	}
-	if (!found || die_entry(&phys, pc - dbias, &entry) != 0) {
+	if (!found || die_entry(&phys, rel - dbias, &entry) != 0) {
 		free(scopes);
 		return 0;
 	}
 	levels[nlev++] = phys;
 	(void)dwarf_getsrcfiles(cu, &files, NULL);
-	dl = dwfl_module_getsrc(m->mod, pc);
+	dl = dwfl_module_getsrc(m->mod, rel);
 	if (dl)
 		file = dwfl_lineinfo(dl, NULL, &line, NULL, NULL, NULL);
 	dwfl_module_info(m->mod, NULL, NULL, NULL, NULL, NULL, &mainfile,
@@ -598,7 +747,7 @@ static int dwarf_frames(struct module *m, uint64_t pc, size_t idx,
 		inf->module_changed = m->changed;
 		inf->line = line;
 		inf->file = dup_or_null(file);
-		f->frames[k].offset = pc - dbias - entry;
+		f->frames[k].offset = rel - dbias - entry;
 		if (line > 0 && dwarf_decl_line(&levels[i], &decl) == 0) {
 			f->frames[k].has_line = 1;
 			f->frames[k].line_offset = (long)line - decl;
@@ -667,11 +816,13 @@ static int one_pc(struct tm__symbolizer *s, uint64_t pc, size_t idx,
 	int r;
 
 	if (m && m->mod) {
-		r = dwarf_frames(m, pc, idx, f);
+		uint64_t rel = pc - m->bias;
+
+		r = dwarf_frames(m, pc, rel, idx, f);
 		if (r != 0)
 			return r < 0 ? -1 : 0;
-		sym = dwfl_module_addrinfo(m->mod, pc, &off, &gs, NULL, NULL,
-					   NULL);
+		sym = dwfl_module_addrinfo(m->mod, rel, &off, &gs, NULL,
+					   NULL, NULL);
 		dwfl_module_info(m->mod, NULL, NULL, NULL, NULL, NULL,
 				 &mainfile, NULL);
 	}
