@@ -1,0 +1,68 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# consumers.sh -- a program of a user's, built against an installed tmwatch
+# three ways: pkg-config (shared), the static archive, and CMake's
+# find_package(tmwatch). Each must build, run and count into the store.
+# usage: consumers.sh BUILD_DIR SOURCE_DIR
+set -u
+build=$1 src=$2
+d=$(mktemp -d) || exit 1
+trap 'rm -rf "$d"' EXIT
+fail() { echo "consumers: $*" >&2; exit 1; }
+
+cmake --install "$build" --prefix "$d/p" >/dev/null || fail "install failed"
+libdir=$(ls -d "$d"/p/lib*/pkgconfig "$d"/p/lib/*/pkgconfig 2>/dev/null | head -n 1)
+[ -n "$libdir" ] || fail "no pkgconfig directory installed"
+export PKG_CONFIG_PATH="$libdir"
+export TMWATCH_DIR="$d/store" TMWATCH_QUIET=1
+unset TMWATCH_BIN TMWATCH_SHIM LD_PRELOAD TMWATCH_DISABLE TMWATCH_TELEMETRY
+
+cat > "$d/user.c" <<'C'
+#include <tmwatch/tmwatch.h>
+static struct tm_counter hits = TM_COUNTER_INIT("user/hit");
+int main(void)
+{
+	tm_counter_inc("user/start");
+	tm_counter_handle_inc(&hits);
+	return 0;
+}
+C
+
+# 1. pkg-config, shared library.
+cc -o "$d/user_pc" "$d/user.c" $(pkg-config --cflags --libs tmwatch) \
+	-Wl,-rpath,"$(pkg-config --variable=libdir tmwatch)" ||
+	fail "pkg-config build failed"
+"$d/user_pc" || fail "pkg-config build does not run"
+
+# 2. The static archive, with its direct dependencies (the packages named
+# in Requires.private) linked as shared libraries, as Debian ships them.
+cc -o "$d/user_static" "$d/user.c" $(pkg-config --cflags tmwatch) \
+	"$(pkg-config --variable=libdir tmwatch)/libtmwatch.a" \
+	$(pkg-config --libs libcurl libcjson libelf libdw) -lpthread -ldl ||
+	fail "static build failed"
+"$d/user_static" || fail "static build does not run"
+
+# 3. find_package(tmwatch) from a CMake project.
+mkdir -p "$d/cm"
+cat > "$d/cm/CMakeLists.txt" <<'CM'
+cmake_minimum_required(VERSION 3.25)
+project(user C)
+find_package(tmwatch REQUIRED)
+add_executable(user_cmake ../user.c)
+target_link_libraries(user_cmake PRIVATE tmwatch::tmwatch)
+CM
+cmake -S "$d/cm" -B "$d/cm/b" -DCMAKE_PREFIX_PATH="$d/p" \
+	-DCMAKE_BUILD_RPATH="$(pkg-config --variable=libdir tmwatch)" \
+	>/dev/null || fail "find_package(tmwatch) failed"
+cmake --build "$d/cm/b" >/dev/null || fail "CMake build failed"
+"$d/cm/b/user_cmake" || fail "CMake build does not run"
+
+# Every build counted into its own program's file.
+out=$("$d/p/bin/tmwatch" telemetry dump) || fail "dump failed"
+for prog in user_pc user_static user_cmake; do
+	echo "$out" | grep -q "^# Program: $prog$" ||
+		fail "no counter file for $prog"
+done
+n=$(echo "$out" | grep -c "^1	user/hit$")
+[ "$n" = 3 ] || fail "user/hit counted in $n files, want 3"
+echo "consumers: pkg-config, libtmwatch.a and find_package all count"
