@@ -58,21 +58,6 @@
 /* Room for the store path (< 4096) plus a file name. */
 #define PATHCAP 4400
 
-static void logf_(tm__log_fn log, void *arg, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void logf_(tm__log_fn log, void *arg, const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-
-	if (!log)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
-	va_end(ap);
-	log(arg, line);
-}
-
 static int bad(char *why, size_t cap, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static int bad(char *why, size_t cap, const char *fmt, ...)
@@ -917,7 +902,7 @@ static int build_candidate(struct ctx *c, struct countfile **f, size_t n,
 		if (strcmp(f[i]->begin, c->mode.date) > 0)
 			npick += pick[i] = 1;
 	if (!npick) {
-		logf_(c->log, c->arg, "week %s: collected before uploading "
+		tm__logf(c->log, c->arg, "week %s: collected before uploading "
 		      "was turned on (%s); not uploaded", week, c->mode.date);
 		rc = 0;
 		goto out;
@@ -928,7 +913,7 @@ static int build_candidate(struct ctx *c, struct countfile **f, size_t n,
 			goto out;
 		c->cfgs_loaded = 1;
 		for (size_t i = 0; i < c->cfgs.nerrors; i++)
-			logf_(c->log, c->arg, "upload config skipped: %s",
+			tm__logf(c->log, c->arg, "upload config skipped: %s",
 			      c->cfgs.errors[i]);
 	}
 	cv = calloc(c->cfgs.n + 1, sizeof *cv);
@@ -943,7 +928,7 @@ static int build_candidate(struct ctx *c, struct countfile **f, size_t n,
 	    (rc = tm__report_filter(&all, cv, c->cfgs.n, &cand)))
 		goto out;
 	if (!any_data(&cand)) {
-		logf_(c->log, c->arg, "week %s: no upload config allows any "
+		tm__logf(c->log, c->arg, "week %s: no upload config allows any "
 		      "of its counters; nothing to upload", week);
 		goto out;
 	}
@@ -953,7 +938,7 @@ static int build_candidate(struct ctx *c, struct countfile **f, size_t n,
 		goto out;
 	c->res->ncandidates++;
 	rc = add_path(c->res, path);
-	logf_(c->log, c->arg, "week %s: upload candidate '%s' written", week,
+	tm__logf(c->log, c->arg, "week %s: upload candidate '%s' written", week,
 	      path);
 out:
 	free(cv);
@@ -994,7 +979,7 @@ static int build_week(struct ctx *c, struct countfile **f, size_t n)
 	if (access(path, F_OK) == 0) {
 		/* A run that crashed after writing the report but before
 		 * deleting the counter files: the counts are in it. */
-		logf_(c->log, c->arg, "week %s: already reported; removing "
+		tm__logf(c->log, c->arg, "week %s: already reported; removing "
 		      "its %zu counter file(s)", week, n);
 		delete_files(c, f, n);
 		return 0;
@@ -1009,7 +994,7 @@ static int build_week(struct ctx *c, struct countfile **f, size_t n)
 	if (rc)
 		goto out;
 	if (!any_data(&r)) {
-		logf_(c->log, c->arg, "week %s: counter files hold no "
+		tm__logf(c->log, c->arg, "week %s: counter files hold no "
 		      "counters; removed", week);
 		delete_files(c, f, n);
 		goto out;
@@ -1018,7 +1003,7 @@ static int build_week(struct ctx *c, struct countfile **f, size_t n)
 	    !exists(c->store, "upload/", week) &&
 	    !exists(c->local, "rejected/", week)) {
 		if (age > TM__REPORT_MAX_AGE_DAYS)
-			logf_(c->log, c->arg, "week %s: more than %d days "
+			tm__logf(c->log, c->arg, "week %s: more than %d days "
 			      "old; never uploaded", week,
 			      TM__REPORT_MAX_AGE_DAYS);
 		else if ((rc = build_candidate(c, f, n, week, r.x,
@@ -1027,13 +1012,13 @@ static int build_week(struct ctx *c, struct countfile **f, size_t n)
 	}
 	rc = write_report(path, &r);
 	if (rc) {
-		logf_(c->log, c->arg, "week %s: cannot write '%s': %s; "
+		tm__logf(c->log, c->arg, "week %s: cannot write '%s': %s; "
 		      "counter files kept", week, path, tm_strerror(rc));
 		goto out;
 	}
 	c->res->nbuilt++;
 	rc = add_path(c->res, path);
-	logf_(c->log, c->arg, "week %s: report '%s' written from %zu counter "
+	tm__logf(c->log, c->arg, "week %s: report '%s' written from %zu counter "
 	      "file(s)", week, path, n);
 	delete_files(c, f, n);
 out:
@@ -1092,13 +1077,13 @@ static int load_file(struct ctx *c, const char *name, struct countfile *cf)
 			snprintf(aside, sizeof aside, "%s.corrupt", path);
 			if (rename(path, aside) == 0)
 				c->res->ncorrupt++;
-			logf_(c->log, c->arg, "counter file '%s' is corrupt "
+			tm__logf(c->log, c->arg, "counter file '%s' is corrupt "
 			      "(%s); set aside as '%s'", path, why, aside);
 		}
 		return 0;
 	}
 	if (rc) {
-		logf_(c->log, c->arg, "cannot read counter file '%s': %s",
+		tm__logf(c->log, c->arg, "cannot read counter file '%s': %s",
 		      path, tm_strerror(rc));
 		return 0;
 	}
@@ -1106,7 +1091,7 @@ static int load_file(struct ctx *c, const char *name, struct countfile *cf)
 	tb = tm__parsed_meta(&cf->pf, "TimeBegin");
 	if (!te || !tb || tm__clock_parse(te, &tend) ||
 	    tm__clock_parse(tb, &tbeg)) {
-		logf_(c->log, c->arg, "counter file '%s' has no valid "
+		tm__logf(c->log, c->arg, "counter file '%s' has no valid "
 		      "TimeBegin/TimeEnd; skipped", path);
 		tm__counterparse_free(&cf->pf);
 		return 0;

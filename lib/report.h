@@ -16,10 +16,9 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "logline.h"
 #include "uploadconfig.h"
 
-/* A log sink: one line without newline per call. ARG is the caller's. */
-typedef void (*tm__log_fn)(void *arg, const char *line);
 
 #define TM__REPORT_MAX_PROGRAMS 4096
 #define TM__REPORT_MAX_NAME 8192

@@ -37,6 +37,7 @@
 
 #include "clock.h"
 #include "dailytoken.h"
+#include "detach.h"
 #include "fsutil.h"
 #include "mode.h"
 #include "paths.h"
@@ -51,21 +52,6 @@
 #define MAX_REPORT_BYTES (64u << 20)
 #define MAX_STATE_BYTES (256u << 10)
 #define REPLY_CAP 300
-
-static void logf_(tm__log_fn log, void *arg, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void logf_(tm__log_fn log, void *arg, const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-
-	if (!log)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
-	va_end(ap);
-	log(arg, line);
-}
 
 /* ---- state file ------------------------------------------------------ */
 
@@ -403,7 +389,7 @@ static int send_one(struct run *u, const struct tm__report *split,
 		e->status = EP_SENT;
 		set_reason(e, NULL);
 		u->res->nsent++;
-		logf_(u->log, u->arg, "week %s: sent to '%s' (%zu bytes)",
+		tm__logf(u->log, u->arg, "week %s: sent to '%s' (%zu bytes)",
 		      split->week, url, len);
 		return 0;
 	}
@@ -413,7 +399,7 @@ static int send_one(struct run *u, const struct tm__report *split,
 		e->status = EP_REJECTED;
 		set_reason(e, why);
 		u->res->nrejected++;
-		logf_(u->log, u->arg, "week %s: rejected by '%s': %s; set "
+		tm__logf(u->log, u->arg, "week %s: rejected by '%s': %s; set "
 		      "aside, not retried", split->week, url, why);
 		return 0;
 	}
@@ -430,7 +416,7 @@ static int send_one(struct run *u, const struct tm__report *split,
 		char when[21];
 
 		tm__clock_rfc3339(e->next, when);
-		logf_(u->log, u->arg, "week %s: upload to '%s' failed: %s; "
+		tm__logf(u->log, u->arg, "week %s: upload to '%s' failed: %s; "
 		      "retrying after %s", split->week, url, why, when);
 	}
 	return 0;
@@ -450,7 +436,7 @@ static int move_done(struct run *u, const char *week, int any_sent)
 	snprintf(to, sizeof to, "%s/%s.json", dir, week);
 	if (rename(from, to) < 0)
 		return -errno;
-	logf_(u->log, u->arg, "week %s: moved to '%s'", week, to);
+	tm__logf(u->log, u->arg, "week %s: moved to '%s'", week, to);
 	return 0;
 }
 
@@ -503,7 +489,7 @@ static int upload_report(struct run *u, const char *week)
 	fd = lock_report(lock);
 	if (fd == TM_ELOCKED) {
 		u->res->nlocked++;
-		logf_(u->log, u->arg, "week %s: being uploaded by another "
+		tm__logf(u->log, u->arg, "week %s: being uploaded by another "
 		      "process; skipped", week);
 		return 0;
 	}
@@ -525,14 +511,14 @@ static int upload_report(struct run *u, const char *week)
 		rc = tm__report_parse(buf, len, &r, why, sizeof why);
 	if (rc == TM_EBADREPORT) {
 		/* Never send what we cannot read; keep it for inspection. */
-		logf_(u->log, u->arg, "week %s: '%s' is not a valid report "
+		tm__logf(u->log, u->arg, "week %s: '%s' is not a valid report "
 		      "(%s); set aside", week, path, why);
 		u->res->nrejected++;
 		rc = move_done(u, week, 0);
 		goto unlock;
 	}
 	if (rc) {
-		logf_(u->log, u->arg, "week %s: cannot read '%s': %s", week,
+		tm__logf(u->log, u->arg, "week %s: cannot read '%s': %s", week,
 		      path, tm_strerror(rc));
 		goto unlock;
 	}
@@ -561,7 +547,7 @@ static int upload_report(struct run *u, const char *week)
 			tm__clock_rfc3339(e->next, when);
 			u->res->ndeferred++;
 			pending = 1;
-			logf_(u->log, u->arg, "week %s: next attempt to '%s' "
+			tm__logf(u->log, u->arg, "week %s: next attempt to '%s' "
 			      "not before %s", week, e->endpoint, when);
 		} else if (e->status == EP_PENDING) {
 			rc = send_one(u, &split, e);
@@ -580,7 +566,7 @@ static int upload_report(struct run *u, const char *week)
 	}
 	if (!rc && !any_data) {
 		u->res->nunsendable++;
-		logf_(u->log, u->arg, "week %s: no current upload config "
+		tm__logf(u->log, u->arg, "week %s: no current upload config "
 		      "allows any of it; kept", week);
 	} else if (!rc && !pending) {
 		for (size_t i = 0; i < st.n; i++)
@@ -666,11 +652,11 @@ int tm__upload_run(const char *store_dir, unsigned flags, tm__log_fn log,
 	rc = tm__report_build(store_dir, flags & TM__UPLOAD_DAILY ?
 			      TM__REPORT_DAILY : 0, log, arg, &res->reports);
 	if (rc && rc != TM_EOFF)
-		logf_(log, arg, "building reports: %s", tm_strerror(rc));
+		tm__logf(log, arg, "building reports: %s", tm_strerror(rc));
 	if (res->reports.not_due)
 		return 0;
 	if (mode.effective != TM_MODE_ON) {
-		logf_(log, arg, "uploading is off (mode %s%s%s); nothing sent",
+		tm__logf(log, arg, "uploading is off (mode %s%s%s); nothing sent",
 		      tm__mode_name(mode.effective),
 		      mode.forced_by ? ", set by " : "",
 		      mode.forced_by ? mode.forced_by : "");
@@ -683,7 +669,7 @@ int tm__upload_run(const char *store_dir, unsigned flags, tm__log_fn log,
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < u.cfgs.nerrors; i++)
-		logf_(log, arg, "upload config skipped: %s", u.cfgs.errors[i]);
+		tm__logf(log, arg, "upload config skipped: %s", u.cfgs.errors[i]);
 	for (size_t k = 0; k < u.cfgs.n; k++) {
 		size_t j;
 
@@ -700,7 +686,7 @@ int tm__upload_run(const char *store_dir, unsigned flags, tm__log_fn log,
 
 		if (age > TM__REPORT_MAX_AGE_DAYS) {
 			res->ntoo_old++;
-			logf_(log, arg, "week %s: more than %d days old; never "
+			tm__logf(log, arg, "week %s: more than %d days old; never "
 			      "uploaded", weeks[i], TM__REPORT_MAX_AGE_DAYS);
 			continue;
 		}
@@ -713,7 +699,7 @@ int tm__upload_run(const char *store_dir, unsigned flags, tm__log_fn log,
 		free(weeks[i]);
 	free(weeks);
 	if (nweeks == 0)
-		logf_(log, arg, "no report waiting for upload");
+		tm__logf(log, arg, "no report waiting for upload");
 	tm__uploadconfig_free_all(&u.cfgs);
 	return rc;
 }
@@ -855,23 +841,8 @@ static void daily_child(const char *store)
 {
 	struct tm__upload_result res;
 	struct sigaction sa = { .sa_handler = SIG_DFL };
-	sigset_t none;
-	int fd;
 
-	/* Detach from the terminal and from every pipe of the watchdog's
-	 * caller: a shell or test reading our parent's output must see EOF
-	 * when the parent exits, not when we do. */
-	setsid();
-	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (fd >= 0) {
-		dup2(fd, 0);
-		dup2(fd, 1);
-		dup2(fd, 2);
-	}
-	for (int i = 3; i < 1024; i++)
-		close(i);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	tm__detach_process();
 	sigaction(SIGALRM, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	/* The hard bound: whatever hangs, the default SIGALRM ends us. */

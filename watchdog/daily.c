@@ -17,6 +17,7 @@
 
 #include "clock.h"
 #include "dailytoken.h"
+#include "detach.h"
 #include "daily.h"
 #include "modload.h"
 #include "mode.h"
@@ -28,21 +29,10 @@
 static void run_job(void)
 {
 	const struct module_cmd_ops *o;
-	sigset_t none;
-	int fd;
 
-	setsid();
-	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (fd >= 0) {
-		dup2(fd, 0);
-		dup2(fd, 1);
-		dup2(fd, 2);
-	}
-	/* Not the crash channel: a descendant still crashing must see the
-	 * watchdog gone (and re-raise), not a queue nobody reads. */
-	(void)close_range(3, ~0U, 0);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* The crash channel goes too: a descendant still crashing must see
+	 * the watchdog gone (and re-raise), not a queue nobody reads. */
+	tm__detach_process();
 	o = modload_cmd();
 	if (o)
 		(void)o->daily_spawn();
