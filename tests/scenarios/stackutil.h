@@ -49,9 +49,10 @@ char *su_lines(const char *const *expected);
 
 /* su_counters reads every counter file of the store STORE and returns
  * the counters named PREFIX, or starting with PREFIX and a newline (a
- * stack counter), or with PREFIX when it ends in ':', in *NAMES (malloc'd copies) with their
- * values and files' program names (the PROG of PROG@VER-...). Returns
- * their number. */
+ * stack counter), or with PREFIX when it ends in ':': their names in
+ * *NAMES (malloc'd copies), values in *VALUES and the program names of
+ * their files (the PROG of PROG@VER-...) in *PROGRAMS. Returns their
+ * number. */
 size_t su_counters(const char *store, const char *prefix, char ***names,
 		   uint64_t **values, char ***programs);
 

@@ -38,7 +38,7 @@ struct stack_case {
 	const char *arg;
 	int modes;
 	uint64_t count;		/* crashes of one run */
-	const char *counted_in;	/* program whose file counts; NULL: prog */
+	const char *counted_in;	/* whose file counts it; NULL: prog */
 	const char *lines[LINES_MAX];
 };
 

@@ -9,6 +9,8 @@
  * Everything goes through the built tmwatch; every wait is bounded.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
+#include <fcntl.h>
 #include <regex.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -19,7 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -435,6 +439,39 @@ static void crash_output_gets_the_log_wrapper(void **state)
 	free(prog);
 }
 
+/* File times are coarse (a clock tick): two crashes a few ms apart may
+ * share an mtime. Spread the logs of PROGS (oldest first) a second apart,
+ * in the order they were made, so the order is the test's, not a tie's. */
+static void age_logs(const struct fixture *f, const char **progs, int n)
+{
+	char *dir = tu_path(f->state, "tmwatch/crashes");
+	time_t base = time(NULL) - 60;
+
+	for (int i = 0; i < n; i++) {
+		DIR *d = opendir(dir);
+		struct dirent *e;
+		char key[128];
+		int found = 0;
+
+		assert_non_null(d);
+		snprintf(key, sizeof key, "-%s-", progs[i]);
+		while ((e = readdir(d))) {
+			struct timespec ts[2] = { { base + i, 0 },
+						  { base + i, 0 } };
+
+			if (!strstr(e->d_name, key))
+				continue;
+			assert_int_equal(utimensat(dirfd(d), e->d_name, ts, 0),
+					 0);
+			found = 1;
+		}
+		closedir(d);
+		if (!found)
+			fail_msg("no crash log for %s in '%s'", progs[i], dir);
+	}
+	free(dir);
+}
+
 /* `tmwatch crashes` lists the logs, newest first. */
 static void crashes_lists_logs_newest_first_wrapper(void **state)
 {
@@ -453,6 +490,7 @@ static void crashes_lists_logs_newest_first_wrapper(void **state)
 		assert_true(WIFSIGNALED(st));
 		free(p);
 	}
+	age_logs(f, progs, 3);
 	st = tu_run(ls, env, &out, NULL, RUN_TIMEOUT_MS);
 	assert_int_equal(st, 0);
 	a = strstr(out, "-crash_null_write-");
