@@ -299,6 +299,55 @@ static void five_crashes_count_five_wrapper(void **state)
 	free(prog);
 }
 
+/* One watchdog, three exec'd programs (each with its own load
+ * addresses): the debug info sessions kept from the first crash name
+ * the later ones exactly, each in its own program's file. */
+static void programs_under_one_watchdog_share_sessions_wrapper(void **state)
+{
+	struct fixture *f = *state;
+	char *a = su_example("crash_null_write");
+	char *b = su_example("crash_divzero");
+	char *script;
+	char *argv[] = { (char *)su_env_or_die("TMWATCH_BIN"), "-q",
+			 "/bin/sh", "-c", NULL, NULL };
+	char *env[] = { f->xdg, NULL };
+	static const char *const exp_a[] = {
+		SU_F("write_null", 2), SU_F("main", 2), SU_MAIN_TAIL, NULL
+	};
+	static const char *const exp_b[] = {
+		SU_F("divide", 2), SU_F("main", 3), SU_MAIN_TAIL, NULL
+	};
+	char **names, **progs;
+	uint64_t *values;
+	size_t n;
+	int st, seen = 0;
+
+	if (asprintf(&script, "'%s'; '%s'; '%s'; exit 3", a, b, a) < 0)
+		fail();
+	argv[4] = script;
+	st = tu_run(argv, env, NULL, NULL, RUN_TIMEOUT_MS);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 3);
+	n = su_counters(f->store, "crash/crash", &names, &values, &progs);
+	assert_int_equal(n, 2);
+	for (size_t i = 0; i < n; i++) {
+		int is_a = strcmp(progs[i], "crash_null_write") == 0;
+
+		if (!su_match(names[i], is_a ? exp_a : exp_b))
+			fail_msg("%s: unexpected name\n%s", progs[i],
+				 names[i]);
+		assert_int_equal(values[i], is_a ? 2 : 1);
+		seen |= is_a ? 1 : 2;
+	}
+	assert_int_equal(seen, 3);
+	su_free_list(names, n);
+	su_free_list(progs, n);
+	free(values);
+	free(script);
+	free(a);
+	free(b);
+}
+
 #define SECRET "TOPSECRET-7f3a9c2e"
 
 /* The secret is in the directory of the program (its file name is the
@@ -509,6 +558,7 @@ int main(int argc, char **argv)
 		T(binary_replaced_on_disk_while_running_wrapper),
 		T(multi_megabyte_record_is_malformed_watchdog_unharmed_wrapper),
 		T(five_crashes_count_five_wrapper),
+		T(programs_under_one_watchdog_share_sessions_wrapper),
 		T(secret_never_reaches_the_store_wrapper),
 		T(secret_never_reaches_the_store_preload_only),
 		T(crash_line_names_counter_and_log_wrapper),
