@@ -10,6 +10,12 @@
 #include <stdio.h>
 #include <string.h>
 
+/* glibc's assert() calls this; <assert.h> declares it only without NDEBUG
+ * (release builds define NDEBUG, and this example must fail anyway). */
+extern void __assert_fail(const char *assertion, const char *file,
+			  unsigned int line, const char *function)
+	__attribute__((noreturn));
+
 __attribute__((noinline)) static void fail_with(const char *text)
 {
 	char name[16];

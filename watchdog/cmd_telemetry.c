@@ -500,8 +500,9 @@ static int cmd_env(int argc, char **argv)
 	static const char *const vars[] = { "TMWATCH_DIR", "TMWATCH_TELEMETRY",
 		"DO_NOT_TRACK", "TMWATCH_DISABLE", "TMWATCH_QUIET",
 		"TMWATCH_PROGRAM_VERSION", "TMWATCH_BIN", "TMWATCH_SHIM",
-		"TMWATCH_DEBUG_DIRS", "TMWATCH_NOW", "XDG_CONFIG_HOME",
-		"XDG_STATE_HOME", "HOME" };
+		"TMWATCH_DEBUG_DIRS", "TMWATCH_NO_SYSTEM_DEBUG", "TMWATCH_NOW",
+		"TMWATCH_UPLOAD_CONFIG_DIRS", "XDG_CONFIG_HOME", "XDG_STATE_HOME",
+		"HOME" };
 	char dir[PATH_MAX], state[PATH_MAX];
 
 	if (wants_help(argc, argv)) {
