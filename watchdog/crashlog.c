@@ -205,7 +205,10 @@ int crashlog_write(const struct crashlog_info *ci, const char *crash_output,
 	if (r != 0)
 		return r;
 	log_name(ci, name, sizeof name);
-	r = tm__paths_state_dir(state, sizeof state);
+	/* Mode off writes nothing of ours at all (DESIGN §7), the local log
+	 * included; only a --crash-output file the user named is written. */
+	r = ci->count_result == TM_EOFF ? TM_EOFF :
+		tm__paths_state_dir(state, sizeof state);
 	if (r == 0)
 		r = tm__paths_join(dir, sizeof dir, state, "crashes");
 	if (r == 0)
@@ -248,9 +251,14 @@ int crashlog_line(const struct crashlog_info *ci, const char *log_path,
 		what = "counting failed";
 	else
 		what = "counted as crash/crash";
-	n = snprintf(buf, cap, "'%s' crashed with SIG%s%s; %s; log '%s'",
-		     or_unknown(ci->program), sig, where, what,
-		     log_path && *log_path ? log_path : "not written");
+	if (log_path && *log_path)
+		n = snprintf(buf, cap, "'%s' crashed with SIG%s%s; %s; log "
+			     "'%s'", or_unknown(ci->program), sig, where, what,
+			     log_path);
+	else
+		n = snprintf(buf, cap, "'%s' crashed with SIG%s%s; %s; no "
+			     "local log", or_unknown(ci->program), sig, where,
+			     what);
 	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : n;
 }
 

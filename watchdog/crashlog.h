@@ -50,7 +50,8 @@ int crashlog_format(const struct crashlog_info *ci, char **text,
  * (created 0700; the file 0600, temp + rename) and stores its path in
  * PATH (CAP bytes). CRASH_OUTPUT (--crash-output FILE, may be NULL)
  * gets a copy: replaced atomically when it is a regular file or
- * missing, appended to otherwise (a terminal, a pipe). Returns 0, or
+ * missing, appended to otherwise (a terminal, a pipe). In mode off
+ * (CI->count_result == TM_EOFF) only that copy is written. Returns 0, or
  * the first error; the other copy is still attempted. */
 int crashlog_write(const struct crashlog_info *ci, const char *crash_output,
 		   char *path, size_t cap);

@@ -440,6 +440,32 @@ static void crash_line_names_counter_and_log_wrapper(void **state)
 	free(prog);
 }
 
+/* Mode off: the crash is still seen and said, but nothing is written, not
+ * the store, not the local crash log, not even their directories. */
+static void crash_in_mode_off_writes_nothing_wrapper(void **state)
+{
+	struct fixture *f = *state;
+	char *prog = su_example("crash_null_write");
+	char *argv[] = { (char *)su_env_or_die("TMWATCH_BIN"), prog, NULL };
+	char *env[] = { f->xdg, "TMWATCH_QUIET", "TMWATCH_TELEMETRY=off",
+			NULL };
+	char *err = NULL, *crashes = tu_path(f->state, "tmwatch");
+	struct stat st;
+	int status;
+
+	/* A fresh store directory that does not exist yet. */
+	tu_rmrf(f->store);
+	status = tu_run(argv, env, NULL, &err, RUN_TIMEOUT_MS);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV);
+	assert_non_null(strstr(err, "nothing counted (telemetry is off); "
+				    "no local log"));
+	assert_int_equal(stat(f->store, &st), -1);
+	assert_int_equal(stat(crashes, &st), -1);
+	free(crashes);
+	free(err);
+	free(prog);
+}
+
 static void quiet_silences_the_crash_line_wrapper(void **state)
 {
 	struct fixture *f = *state;
@@ -563,6 +589,7 @@ int main(int argc, char **argv)
 		T(secret_never_reaches_the_store_preload_only),
 		T(crash_line_names_counter_and_log_wrapper),
 		T(quiet_silences_the_crash_line_wrapper),
+		T(crash_in_mode_off_writes_nothing_wrapper),
 		T(crash_output_gets_the_log_wrapper),
 		T(crashes_lists_logs_newest_first_wrapper),
 #undef T
