@@ -18,6 +18,14 @@
  * seeing many crashes pays it once (bounded: CACHE_MAX sessions, least
  * recently used evicted). A process symbolizing itself
  * (tm_stack_counter_inc, any thread) never shares sessions.
+ *
+ * A watchdog may also opt in to the persistent cache (symcache.c,
+ * tm__symbolize_set_cache_dir): the frames of each looked-up address of a
+ * module with a build-id, kept on disk, so that a fresh watchdog names a
+ * PC seen before without loading that module's DWARF at all. Modules
+ * whose file changed on disk (named through /proc/PID/map_files) are
+ * neither looked up nor added: rare, and their debug file path is the
+ * dead process's.
  */
 #define _GNU_SOURCE
 #include "symbolize.h"
@@ -36,10 +44,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "demangle.h"
+#include "symcache.h"
+#include "tmwatch/common.h"
 
 /* Bounds on what /proc/PID/maps may make us do. */
 #define MAPS_LINES_MAX 65536
@@ -90,11 +101,18 @@ struct module {
 	char *opened;		/* file the ELF was read from, or NULL */
 	struct session *ses;	/* NULL: module-only frames */
 	Dwfl_Module *mod;	/* ses->mod; addresses minus bias */
+	unsigned char id[BUILD_ID_MAX];	/* build-id in memory */
+	size_t id_len;		/* 0: unknown, never cached on disk */
+	unsigned char *disk;	/* the module's symcache file, read once */
+	size_t disk_len;
+	int disk_state;		/* 0 unread, 1 read, -1 do not use */
+	int has_debug;		/* -1 unknown, else debug info findable */
 };
 
 struct tm__symbolizer {
 	pid_t pid;
 	int share;		/* sessions may come from the cache */
+	char *cache_dir;	/* persistent cache (watchdog), or NULL */
 	struct module *mods;
 	size_t nmods;
 };
@@ -315,6 +333,7 @@ static struct module *find_or_add(struct tm__symbolizer *s, const char *path,
 	m->inode = inode;
 	m->changed = deleted;
 	m->symtab = -1;
+	m->has_debug = -1;
 	m->start = UINT64_MAX;
 	return m;
 }
@@ -494,6 +513,8 @@ static void attach_module(struct tm__symbolizer *s, struct module *m)
 	int fd;
 
 	m->bias = bias;
+	memcpy(m->id, id, id_len);
+	m->id_len = id_len;
 	if (s->share && id_len) {
 		pthread_mutex_lock(&cache_lock);
 		ses = cache_find(m, id, id_len);
@@ -558,6 +579,20 @@ int tm__symbolize_open(pid_t pid, struct tm__symbolizer **out)
 	return 0;
 }
 
+int tm__symbolize_set_cache_dir(struct tm__symbolizer *s, const char *dir)
+{
+	char *copy;
+
+	if (!s || !dir || !*dir || !s->share)
+		return TM_EINVAL;
+	copy = strdup(dir);
+	if (!copy)
+		return -ENOMEM;
+	free(s->cache_dir);
+	s->cache_dir = copy;
+	return 0;
+}
+
 void tm__symbolize_close(struct tm__symbolizer *s)
 {
 	if (!s)
@@ -574,8 +609,10 @@ void tm__symbolize_close(struct tm__symbolizer *s)
 		}
 		free(s->mods[i].path);
 		free(s->mods[i].opened);
+		free(s->mods[i].disk);
 	}
 	free(s->mods);
+	free(s->cache_dir);
 	free(s);
 }
 
@@ -803,6 +840,227 @@ static int has_symtab(struct module *m)
 	return m->symtab;
 }
 
+/* Whether PCs of M go through the persistent cache; reads M's cache
+ * file on first use. */
+static int disk_usable(const struct tm__symbolizer *s, struct module *m)
+{
+	if (!s->cache_dir || !m || !m->mod || !m->id_len || m->changed ||
+	    m->disk_state < 0)
+		return 0;
+	if (m->disk_state == 0) {
+		int r = tm__symcache_load(s->cache_dir, m->id, m->id_len,
+					  &m->disk, &m->disk_len);
+
+		/* No file yet is an empty cache; anything else (a
+		 * directory, a symlink, an unreadable file) is not used. */
+		m->disk_state = r == 0 || r == -ENOENT ? 1 : -1;
+	}
+	return m->disk_state > 0;
+}
+
+static int file_exists(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Whether ELF has a section named NAME (headers only, bounded). Sets
+ * *SCN to it when SCN is not NULL. */
+static int has_section(Elf *elf, const char *name, Elf_Scn **found)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx, guard = 0;
+
+	if (!elf || elf_getshdrstrndx(elf, &shstrndx) != 0)
+		return 0;
+	while ((scn = elf_nextscn(elf, scn)) && guard++ < 65536) {
+		GElf_Shdr sh;
+		const char *n;
+
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		n = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (n && strcmp(n, name) == 0) {
+			if (found)
+				*found = scn;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Whether any absolute directory DIR of the debuginfo path, joined with
+ * MID and NAME, is a file. */
+static int in_debug_dirs(const char *dirs, const char *mid,
+			 const char *name)
+{
+	char path[PATH_MAX];
+	const char *d = dirs;
+
+	while (d && *d) {
+		size_t len = strcspn(d, ":");
+
+		if (*d == '/' && snprintf(path, sizeof path, "%.*s%s/%s",
+					  (int)len, d, mid, name) <
+		    (int)sizeof path && file_exists(path))
+			return 1;
+		d += len;
+		d += *d == ':';
+	}
+	return 0;
+}
+
+/* Whether debug info for M could be found now, without loading it
+ * (cheap: section headers and a few stats): DWARF in the module file, a
+ * separate file by build-id in the debuginfo path, or by debug link.
+ * Mirrors where libdwfl looks (tm__symbolize_find_debuginfo). */
+static int module_has_debug(struct module *m)
+{
+	char hex[2 * BUILD_ID_MAX + 8], dir[PATH_MAX], link[256];
+	Elf_Scn *scn = NULL;
+	Elf_Data *data;
+	char *dirs;
+	Dwarf_Addr b;
+	Elf *elf;
+	int found = 0;
+
+	if (m->has_debug >= 0)
+		return m->has_debug;
+	elf = dwfl_module_getelf(m->mod, &b);
+	dirs = debug_path();
+	if (has_section(elf, ".debug_info", NULL) ||
+	    has_section(elf, ".zdebug_info", NULL) || !dirs) {
+		found = 1; /* or unknown: trust DWARF, not the cache */
+		goto out;
+	}
+	for (size_t i = 0; i < m->id_len; i++)
+		sprintf(hex + 2 * i + (i > 0), "%02x%s", m->id[i],
+			i == 0 ? "/" : "");
+	if (m->id_len > 1 && strlen(hex) + 6 < sizeof hex) {
+		strcat(hex, ".debug");
+		found = in_debug_dirs(dirs, "/.build-id", hex);
+	}
+	if (!found && has_section(elf, ".gnu_debuglink", &scn) &&
+	    (data = elf_getdata(scn, NULL)) && data->d_buf &&
+	    data->d_size > 0) {
+		size_t n = strnlen(data->d_buf, data->d_size);
+		const char *slash = strrchr(m->path, '/');
+
+		if (n > 0 && n < sizeof link && slash &&
+		    !memchr(data->d_buf, '/', n)) {
+			memcpy(link, data->d_buf, n);
+			link[n] = 0;
+			snprintf(dir, sizeof dir, "%.*s",
+				 (int)(slash - m->path), m->path);
+			found = in_debug_dirs(dirs, dir, link);
+			if (!found) {
+				char p[PATH_MAX];
+
+				found = (snprintf(p, sizeof p, "%s/%s", dir,
+						  link) < (int)sizeof p &&
+					 strcmp(p, m->path) != 0 &&
+					 file_exists(p)) ||
+					(snprintf(p, sizeof p, "%s/.debug/%s",
+						  dir, link) < (int)sizeof p &&
+					 file_exists(p));
+			}
+		}
+	}
+out:
+	free(dirs);
+	m->has_debug = found;
+	return found;
+}
+
+static char *dup_n(const char *s, size_t n)
+{
+	return s ? strndup(s, n) : NULL;
+}
+
+/* Adds the cached frames of module-relative address REL of M. Returns
+ * the number added, 0 when not cached, -1 when out of room. */
+static int disk_frames(struct module *m, uint64_t pc, uint64_t rel,
+		       size_t idx, struct tm__symframes *f)
+{
+	struct tm__symcache_hit hit;
+	struct tm__symcache_frame cf;
+	int added = 0;
+
+	if (tm__symcache_find(m->disk, m->disk_len,
+			      tm__symcache_ident(m->path, m->inode), rel,
+			      &hit) != 0)
+		return 0;
+	/* A name made while no debug info could be found for the module
+	 * is not reused once some can: debug info installed since must
+	 * win. Anything made with debug info at hand is kept even when the
+	 * debug info is gone (that is the cache's point). */
+	if (tm__symcache_next(&hit, &cf) != 0 ||
+	    (cf.source != TM__SYM_DWARF && !hit.had_debug &&
+	     module_has_debug(m)))
+		return 0;
+	tm__symcache_rewind(&hit);
+	while (tm__symcache_next(&hit, &cf) == 0) {
+		long k = add_frame(f);
+		struct tm__frame_info *inf;
+
+		if (k < 0)
+			return -1;
+		inf = &f->info[k];
+		inf->pc = pc;
+		inf->pc_index = idx;
+		inf->source = cf.source;
+		inf->is_inlined = cf.is_inlined;
+		inf->line = cf.line;
+		inf->file = dup_n(cf.file, cf.file_len);
+		inf->function = dup_n(cf.function, cf.function_len);
+		inf->debug_file = dup_n(cf.debug_file, cf.debug_file_len);
+		inf->module = strdup(m->name);
+		inf->module_path = strdup(m->path);
+		inf->module_changed = m->changed;
+		f->frames[k].offset = cf.offset;
+		f->frames[k].has_line = cf.has_line;
+		f->frames[k].line_offset = cf.line_offset;
+		added++;
+	}
+	return added;
+}
+
+/* Records frames FIRST..f->n of M's address REL in the persistent cache
+ * and in M's copy of it (so that a recursion's repeated PC is looked up
+ * once). Best effort: a full or unwritable cache stops appending for M. */
+static void disk_add(const struct tm__symbolizer *s, struct module *m,
+		     uint64_t rel, const struct tm__symframes *f,
+		     size_t first)
+{
+	unsigned char *rec = malloc(TM__SYMCACHE_RECORD_MAX), *grown;
+	long len = -ENOMEM;
+
+	if (rec)
+		len = tm__symcache_encode(tm__symcache_ident(m->path,
+							     m->inode),
+					  rel, f->frames + first,
+					  f->info + first, f->n - first,
+					  module_has_debug(m), rec,
+					  TM__SYMCACHE_RECORD_MAX);
+	if (len <= 0) {
+		free(rec);
+		return;
+	}
+	if (m->disk_len + (size_t)len <= TM__SYMCACHE_FILE_MAX) {
+		grown = realloc(m->disk, m->disk_len + (size_t)len);
+		if (grown) {
+			memcpy(grown + m->disk_len, rec, (size_t)len);
+			m->disk = grown;
+			m->disk_len += (size_t)len;
+		}
+	}
+	if (tm__symcache_append(s->cache_dir, m->id, m->id_len, rec,
+				(size_t)len) != 0)
+		m->disk_state = -1;
+	free(rec);
+}
+
 static int one_pc(struct tm__symbolizer *s, uint64_t pc, size_t idx,
 		  struct tm__symframes *f)
 {
@@ -812,13 +1070,22 @@ static int one_pc(struct tm__symbolizer *s, uint64_t pc, size_t idx,
 	char buf[TM__SYMBOLIZE_NAME_MAX];
 	GElf_Off off = 0;
 	GElf_Sym gs;
+	size_t first = f->n;
+	int disk = disk_usable(s, m);
 	long k;
 	int r;
 
+	if (disk) {
+		r = disk_frames(m, pc, pc - m->bias, idx, f);
+		if (r != 0)
+			return r < 0 ? -1 : 0;
+	}
 	if (m && m->mod) {
 		uint64_t rel = pc - m->bias;
 
 		r = dwarf_frames(m, pc, rel, idx, f);
+		if (r > 0 && disk)
+			disk_add(s, m, rel, f, first);
 		if (r != 0)
 			return r < 0 ? -1 : 0;
 		sym = dwfl_module_addrinfo(m->mod, rel, &off, &gs, NULL,
@@ -846,6 +1113,8 @@ static int one_pc(struct tm__symbolizer *s, uint64_t pc, size_t idx,
 		inf->source = TM__SYM_MODULE;
 		f->frames[k].offset = pc - m->bias;
 	}
+	if (disk && m->mod)
+		disk_add(s, m, pc - m->bias, f, first);
 	return 0;
 }
 

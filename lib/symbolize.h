@@ -84,6 +84,16 @@ struct tm__symframes {
  * maps could not be read), or -ENOMEM. */
 int tm__symbolize_open(pid_t pid, struct tm__symbolizer **out);
 
+/* tm__symbolize_set_cache_dir makes S look PCs up in, and add them to,
+ * the persistent symbolization cache in DIR (copied; symcache.h), before
+ * and after reading DWARF: a PC an earlier watchdog named costs no debug
+ * info at all. Only for the watchdog, never for a process symbolizing
+ * itself (tm_stack_counter_inc: TM_EINVAL), and only where writing
+ * local files is allowed (not in mode off, DESIGN §7). The directory is
+ * created (0700) on the first miss; when it cannot be, S names PCs
+ * as without a cache, silently. Returns 0, TM_EINVAL, or -ENOMEM. */
+int tm__symbolize_set_cache_dir(struct tm__symbolizer *s, const char *dir);
+
 /* tm__symbolize_close releases S (NULL is fine). */
 void tm__symbolize_close(struct tm__symbolizer *s);
 

@@ -21,8 +21,10 @@
 #include "count.h"
 #include "crash.h"
 #include "crashlog.h"
+#include "mode.h"
 #include "msg.h"
 #include "name.h"
+#include "paths.h"
 #include "record.h"
 #include "recorddump.h"
 #include "symbolize.h"
@@ -69,6 +71,22 @@ static void count_crash(pid_t pid, const char *exe, const char *name,
 	(void)count_add(&id, full);
 }
 
+/* Writes the persistent symbolization cache's directory into BUF, or ""
+ * when it must not be used: mode off writes nothing at all (DESIGN §7),
+ * and without a state directory crashes are symbolized as ever. */
+static void symcache_dir(char *buf, size_t cap)
+{
+	struct tm__mode_info mi;
+	char store[4096], state[4096];
+
+	buf[0] = 0;
+	if (tm__paths_store_dir(store, sizeof store) != 0 ||
+	    tm__mode_load(store, &mi) != 0 || mi.effective == TM_MODE_OFF ||
+	    tm__paths_state_dir(state, sizeof state) != 0 ||
+	    tm__paths_join(buf, cap, state, "symcache") != 0)
+		buf[0] = 0;
+}
+
 /* The stderr line of the direct child's crash waits for its death, so it
  * follows the program's own last words; a descendant's is printed at once
  * (the watchdog never sees descendants die). */
@@ -87,7 +105,7 @@ static void count_stack(const struct crash_options *opt,
 	struct tm__symbolizer *sym = NULL;
 	struct crashlog_info ci = { 0 };
 	struct tm__identity id;
-	char identity[512], log_path[4096] = "", sig[64];
+	char identity[512], log_path[4096] = "", sig[64], cache[4096];
 	int have_id, r;
 
 	/* Identity first: /proc/PID/exe is only there while it waits. */
@@ -102,6 +120,9 @@ static void count_stack(const struct crash_options *opt,
 		st.is_exact[0] = 0;
 #endif
 	if (r == 0 && tm__symbolize_open(pid, &sym) == 0) {
+		symcache_dir(cache, sizeof cache);
+		if (cache[0])
+			(void)tm__symbolize_set_cache_dir(sym, cache);
 		(void)tm__symbolize_pcs(sym, st.pc, st.is_exact, st.n, &fr);
 		tm__symbolize_close(sym);
 	}
