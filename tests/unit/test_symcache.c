@@ -281,6 +281,18 @@ static void symlinked_cache_file_is_not_used(void **state)
 	free(tmp);
 }
 
+/* tm_stack_counter_inc symbolizes its own process: the cache is the
+ * watchdog's alone. */
+static void self_symbolizer_refuses_the_cache(void **state)
+{
+	struct tm__symbolizer *s = NULL;
+
+	(void)state;
+	assert_int_equal(tm__symbolize_open(0, &s), 0);
+	assert_int_equal(tm__symbolize_set_cache_dir(s, "/tmp"), TM_EINVAL);
+	tm__symbolize_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -295,6 +307,7 @@ int main(void)
 		cmocka_unit_test(append_then_load_reads_the_records),
 		cmocka_unit_test(append_stops_at_the_size_cap),
 		cmocka_unit_test(symlinked_cache_file_is_not_used),
+		cmocka_unit_test(self_symbolizer_refuses_the_cache),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
