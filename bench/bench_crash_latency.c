@@ -35,7 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "counterparse.h"
+#include "benchutil.h"
 
 static char tmwatch[PATH_MAX + 64], self[PATH_MAX], store[PATH_MAX];
 static char symcache[PATH_MAX];
@@ -146,39 +146,9 @@ static int read_latencies(const char *path, double *v, int cap)
 	return n;
 }
 
-/* Sum of every crash/crash counter in the store, then empties it. */
-static uint64_t crashes_counted(void)
-{
-	char local[PATH_MAX + 8], path[PATH_MAX * 2];
-	struct dirent *e;
-	uint64_t sum = 0;
-	DIR *d;
-
-	snprintf(local, sizeof local, "%s/local", store);
-	d = opendir(local);
-	while (d && (e = readdir(d))) {
-		struct tm__parsed_file f;
-
-		if (!strstr(e->d_name, ".count"))
-			continue;
-		snprintf(path, sizeof path, "%s/%s", local, e->d_name);
-		if (tm__counterparse_path(path, &f, NULL, 0) == 0) {
-			for (size_t i = 0; i < f.ncounters; i++)
-				if (strncmp(f.counters[i].name,
-					    "crash/crash\n", 12) == 0)
-					sum += f.counters[i].value;
-			tm__counterparse_free(&f);
-		}
-		unlink(path);
-	}
-	if (d)
-		closedir(d);
-	return sum;
-}
-
 static void check_count(const char *what, uint64_t want)
 {
-	uint64_t got = crashes_counted();
+	uint64_t got = bench_take_crash_counts(store);
 
 	if (got != want) {
 		printf("%s: COUNTED %llu OF %llu CRASHES\n", what,

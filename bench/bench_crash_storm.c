@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "counterparse.h"
+#include "benchutil.h"
 
 static char tmwatch[PATH_MAX + 64], self[PATH_MAX], store[PATH_MAX];
 static char example[PATH_MAX + 64];
@@ -106,40 +106,11 @@ static pid_t start_wrapped(void)
 	return start_exec(argv);
 }
 
-/* Sum of every crash/crash counter in the store, then empties it. */
-static uint64_t crashes_counted(void)
-{
-	char local[PATH_MAX + 8], path[PATH_MAX * 2];
-	struct dirent *e;
-	uint64_t sum = 0;
-	DIR *d;
-
-	snprintf(local, sizeof local, "%s/local", store);
-	d = opendir(local);
-	while (d && (e = readdir(d))) {
-		struct tm__parsed_file f;
-
-		if (!strstr(e->d_name, ".count"))
-			continue;
-		snprintf(path, sizeof path, "%s/%s", local, e->d_name);
-		if (tm__counterparse_path(path, &f, NULL, 0) == 0) {
-			for (size_t i = 0; i < f.ncounters; i++)
-				if (strncmp(f.counters[i].name,
-					    "crash/crash\n", 12) == 0)
-					sum += f.counters[i].value;
-			tm__counterparse_free(&f);
-		}
-		unlink(path);
-	}
-	if (d)
-		closedir(d);
-	return sum;
-}
-
 static int verdict(const char *what, long started, long bad, double secs,
 		   int check)
 {
-	uint64_t counted = check ? crashes_counted() : (uint64_t)started;
+	uint64_t counted = check ? bench_take_crash_counts(store) :
+			   (uint64_t)started;
 
 	printf("%-30s %7ld crashes in %.1f s: %8.1f /s; counted %llu%s\n",
 	       what, started, secs, started / secs,
