@@ -30,168 +30,11 @@
 #include "report.h"
 #include "testutil.h"
 #include "mkcount.h"
+#include "collproc.h"
 
 #define NOW "2026-11-23T10:00:00Z"
 
 static char *store, *cfgdir, *srvdir;
-
-struct collector {
-	pid_t pid;
-	int port;
-	int errfd;		/* its stderr: the request log */
-	char *log;		/* everything read from it so far */
-	size_t loglen;
-	char *data;
-};
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
-/* read_log appends what the collector wrote until TEXT appears (or EOF,
- * when TEXT is NULL) or TIMEOUT_MS passes. Returns 1 when found. */
-static int read_log(struct collector *c, const char *text, int timeout_ms)
-{
-	long end = now_ms() + timeout_ms;
-
-	for (;;) {
-		struct pollfd p = { .fd = c->errfd, .events = POLLIN };
-		char buf[4096];
-		long left = end - now_ms();
-		ssize_t n;
-
-		if (text && c->log && strstr(c->log, text))
-			return 1;
-		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
-			return 0;
-		n = read(c->errfd, buf, sizeof buf);
-		if (n <= 0)
-			return text == NULL;
-		c->log = realloc(c->log, c->loglen + (size_t)n + 1);
-		memcpy(c->log + c->loglen, buf, (size_t)n);
-		c->loglen += (size_t)n;
-		c->log[c->loglen] = '\0';
-	}
-}
-
-static void coll_start(struct collector *c, int port, const char *extra)
-{
-	int out[2], err[2];
-	char portarg[16], line[256] = "";
-	size_t got = 0;
-	long end;
-
-	memset(c, 0, sizeof *c);
-	c->data = tu_path(srvdir, "data");
-	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
-	assert_int_equal(pipe2(err, O_CLOEXEC), 0);
-	snprintf(portarg, sizeof portarg, "%d", port);
-	c->pid = fork();
-	assert_true(c->pid >= 0);
-	if (c->pid == 0) {
-		char *argv[32] = { getenv("TMWATCH_COLLECTOR"), "--data",
-				   c->data, "--config", srvdir, "--port",
-				   portarg };
-		int n = 7;
-		char *copy = extra ? strdup(extra) : NULL, *save, *t;
-
-		for (t = copy ? strtok_r(copy, " ", &save) : NULL; t && n < 30;
-		     t = strtok_r(NULL, " ", &save))
-			argv[n++] = t;
-		dup2(out[1], 1);
-		dup2(err[1], 2);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	close(out[1]);
-	close(err[1]);
-	c->errfd = err[0];
-	end = now_ms() + 10000;
-	while (!strchr(line, '\n') && got < sizeof line - 1) {
-		struct pollfd p = { .fd = out[0], .events = POLLIN };
-		ssize_t n;
-
-		if (poll(&p, 1, (int)(end - now_ms())) <= 0)
-			break;
-		n = read(out[0], line + got, sizeof line - 1 - got);
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-		line[got] = '\0';
-	}
-	close(out[0]);
-	if (!strstr(line, "127.0.0.1:")) {
-		read_log(c, NULL, 2000);
-		fail_msg("collector did not start: '%s' %s", line,
-			 c->log ? c->log : "");
-	}
-	c->port = atoi(strstr(line, "127.0.0.1:") + 10);
-}
-
-/* coll_stop stops it with SIGTERM, checks the clean exit and returns the
- * number of connections it counted. */
-static unsigned long coll_stop(struct collector *c)
-{
-	unsigned long conns = 0;
-	const char *s;
-	int st;
-
-	kill(c->pid, SIGTERM);
-	assert_int_equal(tu_wait(c->pid, &st, 20000), 0);
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		fail_msg("collector ended with %s", tu_describe_status(st));
-	read_log(c, NULL, 5000);
-	close(c->errfd);
-	s = c->log ? strstr(c->log, "stopped: ") : NULL;
-	assert_non_null(s);
-	conns = strtoul(s + 9, NULL, 10);
-	return conns;
-}
-
-static void coll_free(struct collector *c)
-{
-	free(c->log);
-	free(c->data);
-}
-
-/* stored lists the reports the collector stored: "WEEK/X.json" lines. */
-static size_t stored(struct collector *c, const char *week)
-{
-	char *dir = tu_path(c->data, week);
-	struct dirent *de;
-	DIR *d = opendir(dir);
-	size_t n = 0;
-
-	while (d && (de = readdir(d)))
-		if (strstr(de->d_name, ".json") && de->d_name[0] != '.')
-			n++;
-	if (d)
-		closedir(d);
-	free(dir);
-	return n;
-}
-
-static char *stored_body(struct collector *c, const char *week)
-{
-	char *dir = tu_path(c->data, week), *path = NULL, *body;
-	struct dirent *de;
-	DIR *d = opendir(dir);
-
-	while (d && (de = readdir(d)))
-		if (strstr(de->d_name, ".json") && !path)
-			path = tu_path(dir, de->d_name);
-	if (d)
-		closedir(d);
-	assert_non_null(path);
-	body = tu_read_file(path, NULL);
-	free(path);
-	free(dir);
-	return body;
-}
 
 static const char *SERVER_CFG =
 	"{\"Version\":\"srv1\",\"Endpoint\":\"http://127.0.0.1:1/upload\","
@@ -310,7 +153,7 @@ static void upload_in_mode_local_opens_no_connection(void **state)
 
 	(void)state;
 	mk_file(store, "mode", "local 2026-11-01\n");
-	coll_start(&c, 0, NULL);
+	coll_start(&c, srvdir, 0, NULL);
 	client_config(c.port, ALL_PROGRAMS);
 	expect_summary(run_upload(NOW, NULL, NULL), "built=2 candidates=0 "
 		       "sent=0");
@@ -324,7 +167,7 @@ static void upload_with_do_not_track_opens_no_connection(void **state)
 	struct collector c;
 
 	(void)state;
-	coll_start(&c, 0, NULL);
+	coll_start(&c, srvdir, 0, NULL);
 	client_config(c.port, ALL_PROGRAMS);
 	expect_summary(run_upload(NOW, NULL, "DO_NOT_TRACK=1"), "sent=0");
 	assert_int_equal(coll_stop(&c), 0);
@@ -336,7 +179,7 @@ static void upload_in_mode_off_connects_and_writes_nothing(void **state)
 	struct collector c;
 
 	(void)state;
-	coll_start(&c, 0, NULL);
+	coll_start(&c, srvdir, 0, NULL);
 	client_config(c.port, ALL_PROGRAMS);
 	expect_summary(run_upload(NOW, NULL, "TMWATCH_TELEMETRY=off"), "off");
 	expect_summary(run_upload(NOW, "--spawn", "TMWATCH_TELEMETRY=off"),
@@ -354,7 +197,7 @@ static void upload_mode_on_ten_days_ago_sends_only_later_weeks(void **s)
 
 	(void)s;
 	mk_file(store, "mode", "on 2026-11-13\n");
-	coll_start(&c, 0, NULL);
+	coll_start(&c, srvdir, 0, NULL);
 	client_config(c.port, ALL_PROGRAMS);
 	expect_summary(run_upload(NOW, NULL, NULL), "sent=1 rejected=0");
 	assert_int_equal(coll_stop(&c), 1);
@@ -371,7 +214,7 @@ static void upload_keeps_report_while_collector_is_down(void **state)
 	int port;
 
 	(void)state;
-	coll_start(&c, 0, NULL);
+	coll_start(&c, srvdir, 0, NULL);
 	port = c.port;
 	coll_stop(&c);
 	coll_free(&c);
@@ -380,7 +223,7 @@ static void upload_keeps_report_while_collector_is_down(void **state)
 		       "failed=2");
 	assert_true(exists_at("local/2026-11-15.json"));
 	assert_true(exists_at("local/2026-11-22.json"));
-	coll_start(&c, port, NULL);
+	coll_start(&c, srvdir, port, NULL);
 	expect_summary(run_upload("2026-11-23T11:00:00Z", NULL, NULL),
 		       "sent=2");
 	assert_int_equal(coll_stop(&c), 2);
@@ -396,7 +239,7 @@ static void upload_after_http_500_is_sent_once_on_retry(void **state)
 
 	(void)state;
 	mk_file(store, "mode", "on 2026-11-13\n");
-	coll_start(&c, 0, "--script 500");
+	coll_start(&c, srvdir, 0, "--script 500");
 	client_config(c.port, ALL_PROGRAMS);
 	expect_summary(run_upload(NOW, NULL, NULL), "sent=0 rejected=0 "
 		       "failed=1");
@@ -420,7 +263,7 @@ static void upload_honours_retry_after_from_429(void **state)
 
 	(void)state;
 	mk_file(store, "mode", "on 2026-11-13\n");
-	coll_start(&c, 0, "--script 429 --retry-after 7200");
+	coll_start(&c, srvdir, 0, "--script 429 --retry-after 7200");
 	client_config(c.port, ALL_PROGRAMS);
 	expect_summary(run_upload(NOW, NULL, NULL), "failed=1");
 	/* The backoff alone would allow a retry after 5 minutes; the
@@ -441,7 +284,7 @@ static void upload_sets_report_aside_after_http_400(void **state)
 
 	(void)state;
 	mk_file(store, "mode", "on 2026-11-13\n");
-	coll_start(&c, 0, "--script 400");
+	coll_start(&c, srvdir, 0, "--script 400");
 	client_config(c.port, ALL_PROGRAMS);
 	expect_summary(run_upload(NOW, NULL, NULL), "sent=0 rejected=1");
 	assert_true(exists_at("local/rejected/2026-11-22.json"));
@@ -465,7 +308,7 @@ static void upload_times_out_on_a_hanging_server_and_retries(void **s)
 
 	(void)s;
 	mk_file(store, "mode", "on 2026-11-13\n");
-	coll_start(&c, 0, "--script hang --hang-ms 30000");
+	coll_start(&c, srvdir, 0, "--script hang --hang-ms 30000");
 	client_config(c.port, ALL_PROGRAMS);
 	t0 = now_ms();
 	out = run_upload(NOW, NULL, "TMWATCH_UPLOAD_TIMEOUT_MS=1000");
@@ -489,7 +332,7 @@ static void upload_over_the_body_cap_is_refused_and_recorded(void **s)
 
 	(void)s;
 	mk_file(store, "mode", "on 2026-11-13\n");
-	coll_start(&c, 0, "--max-body 100");
+	coll_start(&c, srvdir, 0, "--max-body 100");
 	client_config(c.port, ALL_PROGRAMS);
 	expect_summary(run_upload(NOW, NULL, NULL), "sent=0 rejected=1");
 	assert_int_equal(coll_stop(&c), 1);
@@ -509,7 +352,7 @@ static void collector_over_its_rate_answers_429_and_client_waits(void **s)
 	(void)s;
 	/* A bucket of one request per hour: the first week goes, the
 	 * second gets 429 with Retry-After and is deferred, not lost. */
-	coll_start(&c, 0, "--rate 1 --retry-after 3600");
+	coll_start(&c, srvdir, 0, "--rate 1 --retry-after 3600");
 	client_config(c.port, ALL_PROGRAMS);
 	expect_summary(run_upload(NOW, NULL, NULL), "sent=1 rejected=0 "
 		       "failed=1");
@@ -529,7 +372,7 @@ static void ten_concurrent_uploads_send_each_week_once(void **state)
 	const char *s;
 
 	(void)state;
-	coll_start(&c, 0, NULL);
+	coll_start(&c, srvdir, 0, NULL);
 	client_config(c.port, ALL_PROGRAMS);
 	setenv("TMWATCH_NOW", NOW, 1);
 	for (int i = 0; i < 10; i++) {
@@ -573,7 +416,7 @@ static void upload_killed_mid_flight_is_recovered_by_next_run(void **s)
 
 	(void)s;
 	mk_file(store, "mode", "on 2026-11-13\n");
-	coll_start(&c, 0, "--script hang --hang-ms 60000");
+	coll_start(&c, srvdir, 0, "--script hang --hang-ms 60000");
 	client_config(c.port, ALL_PROGRAMS);
 	pid = fork();
 	assert_true(pid >= 0);
@@ -611,7 +454,7 @@ static void crash_only_config_lets_nothing_else_leave(void **state)
 
 	(void)state;
 	mk_file(store, "mode", "on 2026-11-13\n");
-	coll_start(&c, 0, NULL);
+	coll_start(&c, srvdir, 0, NULL);
 	client_config(c.port, "[{\"Name\":\"alpha\",\"Stacks\":[{\"Name\":"
 		      "\"crash/crash\"}]}]");
 	expect_summary(run_upload(NOW, NULL, NULL), "sent=1");
@@ -638,7 +481,7 @@ static void uploaded_body_holds_nothing_private(void **state)
 
 	(void)state;
 	mk_file(store, "mode", "on 2026-11-13\n");
-	coll_start(&c, 0, NULL);
+	coll_start(&c, srvdir, 0, NULL);
 	client_config(c.port, ALL_PROGRAMS);
 	expect_summary(run_upload(NOW, NULL, NULL), "sent=1");
 	coll_stop(&c);
