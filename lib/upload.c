@@ -4,10 +4,11 @@
  * Owns DESIGN §8.3: which report goes where (split per endpoint by the
  * current upload configs), the HTTP exchange (https except to loopback,
  * connect and total timeouts, proxies from the environment as libcurl
- * reads them, no redirects), what each answer means (200 sent, 4xx but
- * 408/429 rejected, the rest retried with backoff and Retry-After), the
- * per-report lock and the per-report state file. Also the detached daily
- * run for the watchdog. Never prints; never uploads outside mode on.
+ * reads them but never for loopback, no redirects), what each answer
+ * means (200 sent, 4xx but 408/429 rejected, the rest retried with
+ * backoff and Retry-After), the per-report lock and the per-report state
+ * file. Also the detached daily run for the watchdog. Never prints; never
+ * uploads outside mode on.
  *
  * State file STORE/local/WEEK.upload (ours, still parsed defensively):
  *   {"Endpoints":[{"Endpoint":URL, "Status":"pending"|"sent"|"rejected",
@@ -285,6 +286,17 @@ static long post(const char *url, const char *body, size_t len,
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "tmwatch/" TMWATCH_VERSION);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	/* Plain http may only go to loopback (uploadconfig.c); through a
+	 * proxy it would leave the machine in cleartext, and a proxy's
+	 * "127.0.0.1" is not ours anyway. An empty CURLOPT_PROXY overrides
+	 * every proxy variable (CURLOPT_PROXY(3)); NOPROXY "*" says the same
+	 * again should a later libcurl read the variables differently. Other
+	 * https endpoints keep honouring the proxy variables (issue 14). */
+	if (!strncmp(url, "http://", 7) ||
+	    tm__uploadconfig_is_loopback_url(url)) {
+		curl_easy_setopt(h, CURLOPT_PROXY, "");
+		curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+	}
 	/* NOSIGNAL: libcurl must not use SIGALRM for DNS timeouts inside
 	 * other people's processes (libcurl-tutorial, "Multi-threading"). */
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
