@@ -5,7 +5,8 @@
  * with arbitrary bytes. The report is validated by the client's own reader
  * (lib/report.c) and the allow-list by the client's own config code
  * (lib/uploadconfig.c): both ends agree by construction on what may be
- * sent (DESIGN §10, docs/collector.md).
+ * sent (DESIGN §10, docs/collector.md). body.c first holds the body to
+ * strict JSON syntax and X to its one spelling.
  */
 #define _GNU_SOURCE
 #include "collector.h"
@@ -128,6 +129,8 @@ void check_request(const struct tm__upload_configs *cfgs, const char *method,
 	const struct tm__upload_config **cv = NULL;
 	struct tm__report r, ok;
 	char date[11], why[256];
+	const char *bad, *xtext;
+	size_t xlen;
 	int rc;
 
 	memset(v, 0, sizeof *v);
@@ -137,6 +140,14 @@ void check_request(const struct tm__upload_configs *cfgs, const char *method,
 		return answer(v, 405, "method not allowed: use POST");
 	if (!is_json_type(content_type))
 		return answer(v, 415, "content type must be application/json");
+	/* Syntax first, strictly: the reader below would stop at the end
+	 * of the object and keep whatever follows (issue 14). */
+	if ((bad = body_check(body, len, &xtext, &xlen))) {
+		v->status = 400;
+		snprintf(v->reason, sizeof v->reason, "invalid report: %s",
+			 bad);
+		return;
+	}
 	rc = tm__report_parse(body ? body : "", len, &r, why, sizeof why);
 	if (rc == -ENOMEM)
 		return answer(v, 503, "out of memory; retry later");
@@ -145,6 +156,12 @@ void check_request(const struct tm__upload_configs *cfgs, const char *method,
 		snprintf(v->reason, sizeof v->reason, "invalid report: %s",
 			 why);
 		return;
+	}
+	/* X names the stored file: one value, one spelling. */
+	if (!xtext || !body_x_is_canonical(xtext, xlen)) {
+		answer(v, 400, "invalid report: X: not written as tmwatch "
+		       "writes it (a plain number in [0,1), e.g. 0.25)");
+		goto out;
 	}
 	if (strcmp(r.week, date)) {
 		answer(v, 400, "Week in the report differs from the date in "

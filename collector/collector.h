@@ -3,7 +3,8 @@
  * judging a request and storing an accepted report.
  *
  * check.c decides, from the method, path, content type and body alone,
- * what the answer is (pure, fuzzed by tests/fuzz/fuzz_collector.c);
+ * what the answer is, with body.c judging the body's syntax (both pure,
+ * fuzzed by tests/fuzz/fuzz_collector.c);
  * store.c makes an accepted report durable as DATA/WEEK/X.json. main.c
  * glues them to libmicrohttpd. Protocol: docs/collector.md.
  */
@@ -27,7 +28,9 @@ struct collector_verdict {
 /* check_request judges POST /upload/DATE with BODY (LEN bytes; NULL when
  * empty) against CFGS: 404 for another path, 405 for another method, 415
  * without a JSON content type, 400 for an invalid report, a Week other than
- * DATE, or anything no config allows. Never touches the disk. Any thread. */
+ * DATE, or anything no config allows. 400 also for anything but exactly
+ * one JSON object (whitespace aside) and for an X not written canonically
+ * (body.c). Never touches the disk. Any thread. */
 void check_request(const struct tm__upload_configs *cfgs, const char *method,
 		   const char *url, const char *content_type,
 		   const char *body, size_t len, struct collector_verdict *v);
@@ -35,6 +38,18 @@ void check_request(const struct tm__upload_configs *cfgs, const char *method,
 /* check_path tells whether URL is /upload/YYYY-MM-DD; the date goes into
  * DATE. Returns 1 or 0. */
 int check_path(const char *url, char date[11]);
+
+/* body_check tells whether BODY (LEN bytes) is exactly one JSON object in
+ * strict RFC 8259 syntax, whitespace aside, with each top-level field
+ * named once and without escapes. Returns NULL when it is, else a short
+ * reason (a static string). *X and *XLEN get the raw text of the
+ * top-level "X" value (NULL, 0 when absent). Pure; any thread. */
+const char *body_check(const char *body, size_t len, const char **x,
+		       size_t *xlen);
+
+/* body_x_is_canonical tells whether TEXT (LEN bytes) is a number in [0,1)
+ * spelled exactly as tmwatch's report writer spells that value. 1 or 0. */
+int body_x_is_canonical(const char *text, size_t len);
 
 /* store_report writes BODY durably as DATADIR/WEEK/KEY.json (temp, fsync,
  * link, fsync of the directory) unless it is already there. Returns 0 when

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* test_fault_net.c -- hostile networks (issue 14), against a real
  * tmwatch-collector on 127.0.0.1: a proxy must never see a plain-http
- * report, and https still goes through the proxy.
+ * report, https still goes through the proxy, and the collector stores
+ * only exactly one JSON object with X spelled canonically.
  *
  * Attackers are raw sockets from other loopback addresses (127.0.0.2,
  * 127.0.0.3); uploaders are real processes (upload_driver). Every wait is
@@ -124,7 +125,7 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* ---- 1. proxies --------------------------------------------------------- */
+/* ---- raw sockets ------------------------------------------------------ */
 
 /* listener opens a TCP listener on 127.0.0.1 and stores its port. */
 static int listener(int *port)
@@ -141,6 +142,83 @@ static int listener(int *port)
 	*port = ntohs(a.sin_port);
 	return fd;
 }
+
+/* dial connects from loopback address FROM (e.g. "127.0.0.2") to
+ * 127.0.0.1:PORT; sends and connects time out after 10 s. Returns the
+ * socket, or -errno. */
+static int dial(const char *from, int port)
+{
+	struct sockaddr_in src = { .sin_family = AF_INET };
+	struct sockaddr_in dst = { .sin_family = AF_INET };
+	struct timeval tv = { .tv_sec = 10 };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	inet_pton(AF_INET, from, &src.sin_addr);
+	dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	dst.sin_port = htons((uint16_t)port);
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	if (bind(fd, (struct sockaddr *)&src, sizeof src) ||
+	    connect(fd, (struct sockaddr *)&dst, sizeof dst)) {
+		int e = errno;
+
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+static int send_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* http_post sends one request from 127.0.0.1 and returns the status of
+ * the answer (0 when none came within 20 s); the answer's text goes to
+ * REPLY. */
+static int http_post(int port, const char *path, const char *body,
+		     char *reply, size_t cap)
+{
+	char head[512];
+	size_t got = 0;
+	long end = now_ms() + 20000;
+	int fd = dial("127.0.0.1", port), n;
+
+	assert_true(fd >= 0);
+	n = snprintf(head, sizeof head, "POST %s HTTP/1.1\r\nHost: t\r\n"
+		     "Content-Type: application/json\r\nContent-Length: %zu"
+		     "\r\nConnection: close\r\n\r\n", path, strlen(body));
+	assert_int_equal(send_all(fd, head, (size_t)n), 0);
+	assert_int_equal(send_all(fd, body, strlen(body)), 0);
+	reply[0] = '\0';
+	while (got < cap - 1) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t r;
+
+		if (poll(&p, 1, (int)(end - now_ms())) <= 0)
+			break;
+		r = read(fd, reply + got, cap - 1 - got);
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+		reply[got] = '\0';
+	}
+	close(fd);
+	return strncmp(reply, "HTTP/1.1 ", 9) ? 0 : atoi(reply + 9);
+}
+
+/* ---- 1. proxies --------------------------------------------------------- */
 
 static void upload_to_loopback_http_bypasses_the_proxy(void **state)
 {
@@ -223,12 +301,95 @@ static void upload_to_https_endpoint_still_uses_the_proxy(void **state)
 		fail_msg("the proxy got '%s', not a CONNECT", head);
 }
 
+/* ---- 3. exactly one object, one spelling of X --------------------------- */
+
+static char *report_with_x(const char *x, const char *tail)
+{
+	char *body;
+
+	assert_true(asprintf(&body, "{\"Week\":\"2026-11-22\",\"LastWeek\":"
+			     "\"\",\"X\":%s,\"Programs\":[{\"Program\":"
+			     "\"alpha\",\"Version\":\"1.0\",\"GoVersion\":"
+			     "\"gcc12.2.0\",\"GOOS\":\"linux\",\"GOARCH\":"
+			     "\"amd64\",\"Counters\":{\"alpha/started\":4},"
+			     "\"Stacks\":{}}],\"Config\":\"c1\"}%s", x,
+			     tail) > 0);
+	return body;
+}
+
+static void collector_refuses_bytes_after_the_report(void **state)
+{
+	static const char *const tails[] = {
+		"}}GARBAGE", "GARBAGE", "{}", "\n{\"X\":0.5}", "\x01", " \x0b",
+		",", NULL };
+	struct collector c;
+	char reply[2048];
+	char *body;
+
+	(void)state;
+	coll_start(&c, srvdir, 0, NULL);
+	/* The control: the same report with only whitespace after it. */
+	body = report_with_x("0.25", " \r\n\t");
+	assert_int_equal(http_post(c.port, "/upload/2026-11-22", body, reply,
+				   sizeof reply), 200);
+	free(body);
+	for (int i = 0; tails[i]; i++) {
+		char x[16];
+
+		snprintf(x, sizeof x, "0.%d5", i + 3);
+		body = report_with_x(x, tails[i]);
+		if (http_post(c.port, "/upload/2026-11-22", body, reply,
+			      sizeof reply) != 400 ||
+		    !strstr(reply, "invalid report: "))
+			fail_msg("tail %d was not refused: %s", i, reply);
+		free(body);
+	}
+	coll_stop(&c);
+	assert_int_equal(stored(&c, "2026-11-22"), 1);
+	coll_free(&c);
+}
+
+static void collector_refuses_x_not_written_canonically(void **state)
+{
+	static const char *const xs[] = {
+		"-0.0", "-0", "0.0", "0.50", "5e-1", "2.5E-1", "0.25e0",
+		"1", "1.0", "1e400", "-1e400", "NaN", "Infinity", "0x0.8",
+		"00.5", ".5", "+0.5", NULL };
+	struct collector c;
+	char reply[2048];
+	char *body;
+
+	(void)state;
+	coll_start(&c, srvdir, 0, NULL);
+	/* Controls: what the writer prints, tiny values included. */
+	body = report_with_x("0", "");
+	assert_int_equal(http_post(c.port, "/upload/2026-11-22", body, reply,
+				   sizeof reply), 200);
+	free(body);
+	body = report_with_x("3.2e-05", "");
+	assert_int_equal(http_post(c.port, "/upload/2026-11-22", body, reply,
+				   sizeof reply), 200);
+	free(body);
+	for (int i = 0; xs[i]; i++) {
+		body = report_with_x(xs[i], "");
+		if (http_post(c.port, "/upload/2026-11-22", body, reply,
+			      sizeof reply) != 400)
+			fail_msg("X %s was not refused: %s", xs[i], reply);
+		free(body);
+	}
+	coll_stop(&c);
+	assert_int_equal(stored(&c, "2026-11-22"), 2);
+	coll_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 		T(upload_to_loopback_http_bypasses_the_proxy),
 		T(upload_to_https_endpoint_still_uses_the_proxy),
+		T(collector_refuses_bytes_after_the_report),
+		T(collector_refuses_x_not_written_canonically),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

@@ -2,16 +2,20 @@
 /* fuzz_collector.c -- libFuzzer target for tmwatch-collector's request
  * handling (collector/check.c): the first input line is
  * "METHOD URL CONTENT-TYPE", the rest is the body. Every request must get
- * a status, and an accepted one a week and a key that are safe as a path.
+ * a status, and an accepted one a week and a key that are safe as a path,
+ * a body that is one JSON object with nothing after it, and an X that
+ * cJSON prints back byte for byte (collector/body.c).
  *
- * check.c is compiled into this target directly: the fuzz build gives each
- * target one source file, and check.c is pure (no disk, no network). */
+ * check.c and body.c are compiled into this target directly: the fuzz
+ * build gives each target one source file, and both are pure (no disk, no
+ * network). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../../collector/check.c"
+#include "../../collector/body.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -36,6 +40,30 @@ static void load_configs(void)
 	cfgs.n = 1;
 }
 
+/* An accepted body: cJSON ends its one value exactly at the last
+ * non-whitespace byte, and X is the printer's own spelling. */
+static void check_accepted_body(const char *body, size_t len)
+{
+	const char *end = NULL, *x;
+	size_t xlen;
+	cJSON *root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
+	cJSON *xv;
+	char *printed;
+
+	if (!root || body_check(body, len, &x, &xlen))
+		abort();
+	while (end < body + len && strchr(" \t\r\n", *end) && *end)
+		end++;
+	if (end != body + len)
+		abort();
+	xv = cJSON_GetObjectItemCaseSensitive(root, "X");
+	printed = xv ? cJSON_PrintUnformatted(xv) : NULL;
+	if (!printed || strlen(printed) != xlen || memcmp(printed, x, xlen))
+		abort();
+	cJSON_free(printed);
+	cJSON_Delete(root);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *nl = memchr(data, '\n', size);
@@ -58,5 +86,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (v.status == 200 && (strlen(v.week) != 10 || !v.key[0] ||
 				strchr(v.key, '/') || v.key[0] == '.'))
 		abort();
+	if (v.status == 200)
+		check_accepted_body(nl + 1, size - hl - 1);
 	return 0;
 }
