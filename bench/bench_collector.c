@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* bench_collector.c -- sustained uploads per second into tmwatch-collector
- * on loopback, with p50/p99 latency, and a check that no report is lost.
+ * on loopback, with p50/p99 latency, and a check that no report is lost;
+ * then the collector's peak memory under a flood of large bodies.
  *
  * Starts bin/tmwatch-collector (next to this build's bench/ directory, or
  * $TMWATCH_COLLECTOR) on a free port, then runs THREADS load generators
@@ -9,7 +10,13 @@
  * reports, each fsync'd to disk before the 200. Bounded in count
  * (REQUESTS per phase) and time (30 s per phase).
  *
- * usage: bench_collector [REQUESTS [THREADS]]   (default 2000 4)
+ * Memory: FLOOD clients each announce and send all but the last byte of a
+ * 4 MiB body, so the collector holds them all. Baseline: no budget
+ * (--max-inflight 0, how the collector behaved before issue 14). Figure:
+ * the default budget (64 MiB). Printed: growth of peak RSS (VmHWM) over
+ * the idle collector, and the ratio.
+ *
+ * usage: bench_collector [REQUESTS [THREADS [FLOOD]]] (default 2000 4 200)
  */
 #define _GNU_SOURCE
 #include <curl/curl.h>
@@ -17,12 +24,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -33,7 +44,7 @@
 #define MAX_SECONDS 30
 
 static int port;
-static int requests = 2000, threads = 4;
+static int requests = 2000, threads = 4, flood = 200;
 static int accepted_phase;
 static double *lat;		/* seconds, one per request */
 static int ok_count;
@@ -161,6 +172,132 @@ static struct phase run_phase(int accepted)
 	return ph;
 }
 
+/* start runs the collector on a free port with --max-conns-per-ip 1000
+ * (the load comes from few addresses) and --max-inflight BUDGET, and sets
+ * PORT. Returns its pid, or -1. */
+static pid_t start(const char *coll, const char *data, const char *cfg,
+		   const char *budget)
+{
+	char line[256] = "";
+	int out[2];
+	pid_t pid;
+
+	if (pipe(out))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(out[1], 1);
+		dup2(null, 2); /* one log line per request: not measured */
+		execl(coll, coll, "--port", "0", "--data", data, "--config",
+		      cfg, "--request-timeout", "120", "--max-conns-per-ip",
+		      "1000", "--max-inflight", budget, (char *)NULL);
+		_exit(127);
+	}
+	close(out[1]);
+	{
+		struct pollfd p = { .fd = out[0], .events = POLLIN };
+
+		if (poll(&p, 1, 10000) <= 0 ||
+		    read(out[0], line, sizeof line - 1) <= 0 ||
+		    !strstr(line, "127.0.0.1:")) {
+			fprintf(stderr, "bench_collector: cannot start '%s'\n",
+				coll);
+			kill(pid, SIGKILL);
+			close(out[0]);
+			return -1;
+		}
+	}
+	close(out[0]);
+	port = atoi(strstr(line, "127.0.0.1:") + 10);
+	return pid;
+}
+
+static long hwm_kib(pid_t pid, const char *field)
+{
+	char path[64], buf[4096], *p;
+	long v = -1;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	if (!(f = fopen(path, "r")))
+		return -1;
+	n = fread(buf, 1, sizeof buf - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	if ((p = strstr(buf, field)))
+		v = strtol(p + strlen(field), NULL, 10);
+	return v;
+}
+
+/* flood_growth starts a collector with --max-inflight BUDGET, holds FLOOD
+ * connections each with all but one byte of a 4 MiB body sent, and
+ * returns how much its peak RSS grew, in KiB (-1 on failure). *BUSY gets
+ * how many clients the collector cut off while they sent (an early 503
+ * over the budget, then the connection closed). */
+static long flood_growth(const char *coll, const char *data, const char *cfg,
+			 const char *budget, int *busy)
+{
+	static char chunk[1 << 20];
+	static const char hdr[] = "POST /upload/2026-11-22 HTTP/1.1\r\n"
+		"Host: b\r\nContent-Type: application/json\r\n"
+		"Content-Length: 4194304\r\n\r\n";
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	struct timeval tv = { .tv_sec = 10 };
+	long base, peak;
+	int *fds = calloc((size_t)flood, sizeof *fds), st;
+	pid_t pid;
+
+	*busy = 0;
+	memset(chunk, ' ', sizeof chunk);
+	pid = fds ? start(coll, data, cfg, budget) : -1;
+	if (pid < 0)
+		return -1;
+	base = hwm_kib(pid, "VmRSS:");
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons((uint16_t)port);
+	for (int i = 0; i < flood; i++) {
+		struct sockaddr_in src = { .sin_family = AF_INET };
+		int ok = 1;
+
+		/* A distinct loopback address per 8 clients: the per-address
+		 * cap (16) is not what this measures. */
+		src.sin_addr.s_addr = htonl(0x7f000002u + (uint32_t)(i / 8));
+		fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+		setsockopt(fds[i], SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+		if (bind(fds[i], (struct sockaddr *)&src, sizeof src) ||
+		    connect(fds[i], (struct sockaddr *)&a, sizeof a) ||
+		    send(fds[i], hdr, sizeof hdr - 1, MSG_NOSIGNAL) < 0)
+			ok = 0;
+		for (int k = 0; ok && k < 4; k++) {
+			size_t left = sizeof chunk - (k == 3);
+			const char *q = chunk;
+
+			while (left) {
+				ssize_t w = send(fds[i], q, left,
+						 MSG_NOSIGNAL);
+
+				if (w <= 0) {
+					ok = 0;
+					break;
+				}
+				q += w;
+				left -= (size_t)w;
+			}
+		}
+		*busy += !ok;
+	}
+	peak = hwm_kib(pid, "VmHWM:");
+	for (int i = 0; i < flood; i++)
+		close(fds[i]);
+	free(fds);
+	kill(pid, SIGTERM);
+	waitpid(pid, &st, 0);
+	return base < 0 || peak < 0 ? -1 : peak - base;
+}
+
 static int count_stored(const char *dir)
 {
 	struct dirent *de;
@@ -183,7 +320,7 @@ int main(int argc, char **argv)
 	const char *env = getenv("TMWATCH_COLLECTOR");
 	struct phase base, fig;
 	char *dir;
-	int out[2], st, stored;
+	int st, stored;
 	ssize_t n;
 	pid_t pid;
 	FILE *f;
@@ -196,6 +333,10 @@ int main(int argc, char **argv)
 		requests = 10;
 	if (threads < 1 || threads > 64)
 		threads = 4;
+	if (argc > 3)
+		flood = atoi(argv[3]);
+	if (flood < 1 || flood > 2000)
+		flood = 200;
 	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
 	exe[n > 0 ? n : 0] = '\0';
 	snprintf(coll, sizeof coll, "%s/../bin/tmwatch-collector",
@@ -212,32 +353,9 @@ int main(int argc, char **argv)
 	      "\"Programs\":[{\"Name\":\"load\",\"Counters\":[{\"Name\":"
 	      "\"load/ok\"}]}]}", f);
 	fclose(f);
-	if (pipe(out))
+	pid = start(coll, data, cfg, "67108864");
+	if (pid < 0)
 		return 1;
-	pid = fork();
-	if (pid == 0) {
-		int null = open("/dev/null", O_WRONLY);
-
-		dup2(out[1], 1);
-		dup2(null, 2); /* one log line per request: not measured */
-		execl(coll, coll, "--port", "0", "--data", data, "--config",
-		      cfg, (char *)NULL);
-		_exit(127);
-	}
-	close(out[1]);
-	{
-		struct pollfd p = { .fd = out[0], .events = POLLIN };
-
-		if (poll(&p, 1, 10000) <= 0 ||
-		    read(out[0], line, sizeof line - 1) <= 0 ||
-		    !strstr(line, "127.0.0.1:")) {
-			fprintf(stderr, "bench_collector: cannot start '%s'\n",
-				coll);
-			kill(pid, SIGKILL);
-			return 1;
-		}
-	}
-	port = atoi(strstr(line, "127.0.0.1:") + 10);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	base = run_phase(0);
 	fig = run_phase(1);
@@ -255,6 +373,25 @@ int main(int argc, char **argv)
 	       base.per_s > 0 ? fig.per_s / base.per_s : 0);
 	printf("accepted %d, stored %d: %s\n", fig.ok, stored,
 	       stored == fig.ok ? "no report lost" : "REPORTS LOST");
+	{
+		struct rlimit rl;
+		int busy0, busy1;
+		long g0, g1;
+
+		getrlimit(RLIMIT_NOFILE, &rl);
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		g0 = flood_growth(coll, data, cfg, "0", &busy0);
+		g1 = flood_growth(coll, data, cfg, "67108864", &busy1);
+		printf("flood: %d clients each holding 4 MiB - 1 byte of a "
+		       "body\n", flood);
+		printf("baseline (no budget):      peak RSS +%6ld MiB, %d "
+		       "cut off\n", g0 / 1024, busy0);
+		printf("figure (64 MiB budget):    peak RSS +%6ld MiB, %d "
+		       "cut off\n", g1 / 1024, busy1);
+		printf("ratio (figure/baseline peak growth): %.3f\n",
+		       g0 > 0 ? (double)g1 / (double)g0 : 0);
+	}
 	snprintf(line, sizeof line, "rm -rf '%s'", dir);
 	if (system(line) != 0)
 		fprintf(stderr, "bench_collector: cannot remove %s\n", dir);

@@ -27,10 +27,12 @@
 #include <string.h>
 
 #define MAX_DEPTH 32		/* a report nests 4 deep */
+#define BODY_NODE_COST 128	/* bytes per value parsed, allocator's included */
 
 struct scan {
 	const char *p, *end;
 	const char *why;
+	size_t nvalues;
 };
 
 static int fail(struct scan *s, const char *why)
@@ -214,6 +216,7 @@ static int value(struct scan *s, int depth)
 
 	if (s->p == s->end)
 		return fail(s, "truncated");
+	s->nvalues++;
 	switch (*s->p) {
 	case '{':
 	case '[':
@@ -231,24 +234,44 @@ static int value(struct scan *s, int depth)
 	}
 }
 
+/* scan_body runs the scanner over the whole body into S. */
+static const char *scan_body(struct scan *s, const char **x, size_t *xlen)
+{
+	*x = NULL;
+	*xlen = 0;
+	if (!s->p)
+		return "empty body";
+	skip_ws(s);
+	if (s->p == s->end || *s->p != '{')
+		return "must be one JSON object";
+	if (container(s, 0, x, xlen))
+		return s->why;
+	skip_ws(s);
+	if (s->p != s->end)
+		return "bytes after the JSON object";
+	return NULL;
+}
+
 const char *body_check(const char *body, size_t len, const char **x,
 		       size_t *xlen)
 {
-	struct scan s = { body, body + len, NULL };
+	struct scan s = { body, body + len, NULL, 0 };
 
-	*x = NULL;
-	*xlen = 0;
-	if (!body)
-		return "empty body";
-	skip_ws(&s);
-	if (s.p == s.end || *s.p != '{')
-		return "must be one JSON object";
-	if (container(&s, 0, x, xlen))
-		return s.why;
-	skip_ws(&s);
-	if (s.p != s.end)
-		return "bytes after the JSON object";
-	return NULL;
+	return scan_body(&s, x, xlen);
+}
+
+size_t body_parse_cost(const char *body, size_t len)
+{
+	struct scan s = { body, body + len, NULL, 0 };
+	const char *x;
+	size_t xlen;
+
+	if (scan_body(&s, &x, &xlen))
+		return 0;
+	/* cJSON: one 64-byte node (80 with malloc's header) per value,
+	 * plus a copy of each string; the report reader copies the names
+	 * once more. Strings are bounded by the text, so: */
+	return 2 * len + s.nvalues * BODY_NODE_COST;
 }
 
 int body_x_is_canonical(const char *text, size_t len)

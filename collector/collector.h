@@ -47,6 +47,11 @@ int check_path(const char *url, char date[11]);
 const char *body_check(const char *body, size_t len, const char **x,
 		       size_t *xlen);
 
+/* body_parse_cost bounds the memory that reading BODY (LEN bytes) takes
+ * on top of the body: cJSON's tree and the report reader's copies. 0 when
+ * body_check refuses it (it is then never parsed). Pure; any thread. */
+size_t body_parse_cost(const char *body, size_t len);
+
 /* body_x_is_canonical tells whether TEXT (LEN bytes) is a number in [0,1)
  * spelled exactly as tmwatch's report writer spells that value. 1 or 0. */
 int body_x_is_canonical(const char *text, size_t len);

@@ -6,14 +6,16 @@
  * and upload config code (check.c), stores it durably before answering
  * 200 (store.c), answers 429 with Retry-After over a configured rate, logs
  * one line per request and stops cleanly on SIGTERM or SIGINT with a
- * summary line. For tests, --script makes the first requests fail in
- * chosen ways (500, 400, 429, a hang). Usage and protocol:
- * docs/collector.md.
+ * summary line. What a client may hold (slots per address, time per
+ * request, memory for bodies) is limits.c's business. For tests, --script
+ * makes the first requests fail in chosen ways (500, 400, 429, a hang).
+ * Usage and protocol: docs/collector.md.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <malloc.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -30,6 +32,7 @@
 
 #include "collector.h"
 #include "fsutil.h"
+#include "limits.h"
 #include "tmwatch/common.h"
 
 #define MAX_SCRIPT 64
@@ -45,6 +48,10 @@ struct options {
 	double rate;		/* requests per second; 0 = no limit */
 	unsigned retry_after;	/* seconds, in every 429 */
 	long hang_ms;
+	unsigned max_conns;
+	unsigned per_ip;	/* connections one address may hold */
+	unsigned request_s;	/* total time to receive one request */
+	size_t max_inflight;	/* bytes of bodies held at once */
 	int script[MAX_SCRIPT];	/* 0 normal, -1 hang, else a status */
 	size_t nscript;
 };
@@ -55,6 +62,10 @@ static struct options opt = {
 	.max_body = 4u << 20,
 	.retry_after = 60,
 	.hang_ms = 30000,
+	.max_conns = 512,
+	.per_ip = 16,
+	.request_s = 30,
+	.max_inflight = 64u << 20,
 };
 static struct tm__upload_configs cfgs;
 static FILE *logf;
@@ -64,14 +75,18 @@ static int stopping;
 static size_t script_pos;
 static double tokens;
 static struct timespec tokens_at;
-static atomic_ulong n_conn, n_req, n_stored, n_dup, n_rejected, n_limited;
+static atomic_ulong n_conn, n_req, n_stored, n_dup, n_rejected, n_limited,
+	n_busy;
 
 /* Per-request state, hung on the connection by libmicrohttpd. */
 struct req {
 	char *body;
 	size_t len;
-	size_t cap;
+	size_t cap;		/* charged to the budget (limits.c) */
+	size_t announced;	/* Content-Length, 0 when absent */
 	int too_big;
+	int is_over_budget;
+	int is_answered;	/* a response is queued (else: logged early end) */
 	int scripted;		/* the script's answer for this request */
 };
 
@@ -210,6 +225,18 @@ static void hang(void)
 	pthread_mutex_unlock(&mu);
 }
 
+/* busy answers 503 with Retry-After: the bodies in flight already hold
+ * the memory budget (--max-inflight). */
+static enum MHD_Result busy(struct MHD_Connection *conn, const char *method,
+			    const char *url, size_t len)
+{
+	atomic_fetch_add(&n_busy, 1);
+	logline(conn, method, url, 503, len, "busy: bodies in flight over "
+		"--max-inflight");
+	return reply(conn, 503, "collector busy: too many reports in flight; "
+		     "retry later", 1);
+}
+
 static enum MHD_Result finish(struct MHD_Connection *conn, const char *method,
 			      const char *url, struct req *rq)
 {
@@ -217,14 +244,18 @@ static enum MHD_Result finish(struct MHD_Connection *conn, const char *method,
 						     "Content-Type");
 	struct collector_verdict v;
 	char what[400];
+	size_t cost;
 	int rc;
 
+	rq->is_answered = 1;
 	if (rq->too_big) {
 		atomic_fetch_add(&n_rejected, 1);
 		logline(conn, method, url, 413, rq->len, "body over the cap");
 		return reply(conn, 413, "report larger than the collector "
 			     "accepts", 0);
 	}
+	if (rq->is_over_budget)
+		return busy(conn, method, url, rq->len);
 	if (rq->scripted == -1) {
 		/* Said before holding, so a test knows the client is now
 		 * mid-flight. */
@@ -242,7 +273,20 @@ static enum MHD_Result finish(struct MHD_Connection *conn, const char *method,
 		return reply(conn, rq->scripted, what, rq->scripted == 429 ||
 			     rq->scripted == 503);
 	}
+	/* Reading the report costs memory too (cJSON's tree): charge it,
+	 * and refuse for good what could never fit. */
+	cost = body_parse_cost(rq->body, rq->len);
+	if (!limits_can_ever_fit(cost + rq->cap)) {
+		atomic_fetch_add(&n_rejected, 1);
+		logline(conn, method, url, 413, rq->len, "reading it would "
+			"take more than --max-inflight");
+		return reply(conn, 413, "report too large or too complex for "
+			     "the collector", 0);
+	}
+	if (limits_reserve(cost))
+		return busy(conn, method, url, rq->len);
 	check_request(&cfgs, method, url, ct, rq->body, rq->len, &v);
+	limits_release(cost);
 	if (v.status != 200) {
 		atomic_fetch_add(&n_rejected, 1);
 		logline(conn, method, url, v.status, rq->len, v.reason);
@@ -290,6 +334,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 			return MHD_NO;
 		*con_cls = rq;
 		atomic_fetch_add(&n_req, 1);
+		/* Every return below but the last answers at once. */
+		rq->is_answered = 1;
 		/* Answer early what needs no body: the client is told
 		 * before it sends megabytes we would throw away. */
 		if (!check_path(url, date)) {
@@ -310,6 +356,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 			return reply(conn, 413, "report larger than the "
 				     "collector accepts", 0);
 		}
+		if (cl) {
+			rq->announced = (size_t)strtoull(cl, NULL, 10);
+			if (!limits_can_start(rq->announced))
+				return busy(conn, method, url, 0);
+		}
 		if (over_rate()) {
 			atomic_fetch_add(&n_limited, 1);
 			logline(conn, method, url, 429, 0, "over the rate");
@@ -317,33 +368,36 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 				     "later", 1);
 		}
 		rq->scripted = next_script();
+		rq->is_answered = 0;
 		return MHD_YES;
 	}
 	if (*data_size) {
-		if (!rq->too_big && rq->len + *data_size <= opt.max_body) {
-			if (rq->len + *data_size > rq->cap) {
-				size_t nc = rq->cap ? rq->cap : 65536;
-				char *nb;
+		int rc = 0;
 
-				while (nc < rq->len + *data_size)
-					nc *= 2;
-				nb = realloc(rq->body, nc);
-				if (!nb)
-					return MHD_NO;
-				rq->body = nb;
-				rq->cap = nc;
-			}
-			memcpy(rq->body + rq->len, data, *data_size);
-			rq->len += *data_size;
-		} else {
-			/* Keep reading (and dropping) so the client gets a
-			 * clean 413 rather than a reset connection. */
-			rq->too_big = 1;
-			rq->len += *data_size;
+		if (rq->too_big || rq->is_over_budget ||
+		    rq->len + *data_size > opt.max_body)
+			rq->too_big |= !rq->is_over_budget;
+		else if ((rc = limits_body_grow(&rq->body, &rq->cap,
+						rq->len + *data_size,
+						rq->announced)) == -ENOMEM)
+			return MHD_NO;
+		else if (rc) {
+			/* Past the budget: give the memory back now and
+			 * answer 503 once the body is in. */
+			rq->is_over_budget = 1;
+			limits_body_free(rq->body, rq->cap);
+			rq->body = NULL;
+			rq->cap = 0;
 		}
+		/* Past a limit, keep reading (and dropping) so the client
+		 * gets a clean answer rather than a reset connection. */
+		if (rq->body && !rq->too_big)
+			memcpy(rq->body + rq->len, data, *data_size);
+		rq->len += *data_size;
 		*data_size = 0;
 		return MHD_YES;
 	}
+	limits_request_received(conn);
 	return finish(conn, method, url, rq);
 }
 
@@ -353,13 +407,18 @@ static void on_done(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct req *rq = *con_cls;
 
 	(void)cls;
-	(void)conn;
 	(void)toe;
 	if (rq) {
-		free(rq->body);
+		limits_body_free(rq->body, rq->cap);
+		/* After the release: a test waiting for this line may count
+		 * on the budget being back. */
+		if (!rq->is_answered)
+			logline(conn, NULL, NULL, 0, rq->len, "ended before "
+				"the request was complete");
 		free(rq);
 		*con_cls = NULL;
 	}
+	limits_request_done(conn);
 }
 
 static void on_conn(void *cls, struct MHD_Connection *conn,
@@ -367,10 +426,25 @@ static void on_conn(void *cls, struct MHD_Connection *conn,
 		    enum MHD_ConnectionNotificationCode t)
 {
 	(void)cls;
-	(void)conn;
-	(void)socket_context;
-	if (t == MHD_CONNECTION_NOTIFY_STARTED)
+	if (t == MHD_CONNECTION_NOTIFY_STARTED) {
 		atomic_fetch_add(&n_conn, 1);
+		limits_conn_started(conn, socket_context);
+	} else if (t == MHD_CONNECTION_NOTIFY_CLOSED)
+		limits_conn_closed(socket_context);
+}
+
+static void log_sweep(const char *host, const char *what)
+{
+	char when[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	pthread_mutex_lock(&mu);
+	fprintf(logf, "%s %s - - - 0 %s\n", when, host, what);
+	fflush(logf);
+	pthread_mutex_unlock(&mu);
 }
 
 static void parse_script(const char *s)
@@ -434,6 +508,11 @@ static void help(void)
 	     "  --script LIST        tests: answers for the first requests, "
 	     "e.g. 500,hang,200\n"
 	     "  --hang-ms MS         how long a scripted hang lasts (30000)\n"
+	     "  --max-conns N        connections at once (512)\n"
+	     "  --max-conns-per-ip N connections one address may hold (16)\n"
+	     "  --request-timeout S  total time to receive one request (30)\n"
+	     "  --max-inflight BYTES memory for bodies in flight, then 503 "
+	     "(67108864)\n"
 	     "\n"
 	     "Stops cleanly on SIGTERM or SIGINT. Exit status: 0 after a "
 	     "clean stop, 1 on failure, 2 on a usage error.\n"
@@ -455,6 +534,10 @@ static void parse_args(int argc, char **argv)
 		{ "log", required_argument, NULL, 'l' },
 		{ "script", required_argument, NULL, 's' },
 		{ "hang-ms", required_argument, NULL, 'H' },
+		{ "max-conns", required_argument, NULL, 'C' },
+		{ "max-conns-per-ip", required_argument, NULL, 'I' },
+		{ "request-timeout", required_argument, NULL, 'T' },
+		{ "max-inflight", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 }
@@ -482,6 +565,18 @@ static void parse_args(int argc, char **argv)
 		case 'H': opt.hang_ms = (long)num("--hang-ms", optarg,
 						  3600000);
 			break;
+		case 'C': opt.max_conns = (unsigned)num("--max-conns", optarg,
+							10000);
+			break;
+		case 'I': opt.per_ip = (unsigned)num("--max-conns-per-ip",
+						     optarg, 10000);
+			break;
+		case 'T': opt.request_s = (unsigned)num("--request-timeout",
+							optarg, 3600);
+			break;
+		case 'M': opt.max_inflight = num("--max-inflight", optarg,
+						 1ul << 40);
+			break;
 		case 'h': help(); break;
 		case 'V': puts("tmwatch-collector " TMWATCH_VERSION); exit(0);
 		default:
@@ -492,6 +587,12 @@ static void parse_args(int argc, char **argv)
 		usage_error("unexpected argument '%s'", argv[optind]);
 	if (!opt.data || !opt.config)
 		usage_error("--data and --config are required");
+	if (!opt.max_conns || !opt.per_ip || !opt.request_s)
+		usage_error("--max-conns, --max-conns-per-ip and "
+			    "--request-timeout must be at least 1");
+	if (opt.max_inflight && opt.max_inflight < opt.max_body)
+		usage_error("--max-inflight must be 0 (no cap) or at least "
+			    "--max-body");
 }
 
 int main(int argc, char **argv)
@@ -503,6 +604,7 @@ int main(int argc, char **argv)
 	struct MHD_Daemon *d;
 	char port[8];
 	sigset_t set;
+	unsigned long timed_out;
 	unsigned flags;
 	int sig;
 
@@ -537,9 +639,22 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	clock_gettime(CLOCK_MONOTONIC, &tokens_at);
 	tokens = opt.rate;
+	/* Bodies and cJSON trees are freed on many threads' arenas; a fixed
+	 * mmap threshold hands every large body back to the kernel when it
+	 * is freed, so the budget bounds RSS too (mallopt(3)). */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+	{
+		struct limits_conf lc = { .request_s = opt.request_s,
+					  .inflight_max = opt.max_inflight,
+					  .log = log_sweep };
 
+		if (limits_start(&lc))
+			die("cannot start the request sweeper thread");
+	}
+
+	/* poll(2), not select(2): descriptors past FD_SETSIZE work too. */
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION
-		| MHD_USE_ERROR_LOG;
+		| MHD_USE_POLL | MHD_USE_ERROR_LOG;
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	d = MHD_start_daemon(flags, (uint16_t)opt.port, NULL, NULL,
@@ -548,7 +663,8 @@ int main(int argc, char **argv)
 			     MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL,
 			     MHD_OPTION_NOTIFY_CONNECTION, on_conn, NULL,
 			     MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-			     MHD_OPTION_CONNECTION_LIMIT, 512u,
+			     MHD_OPTION_CONNECTION_LIMIT, opt.max_conns,
+			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, opt.per_ip,
 			     MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
 			     MHD_OPTION_END);
 	freeaddrinfo(ai);
@@ -580,11 +696,14 @@ int main(int argc, char **argv)
 	pthread_cond_broadcast(&stop_cv);
 	pthread_mutex_unlock(&mu);
 	MHD_stop_daemon(d);
+	timed_out = limits_stop();
 	fprintf(logf, "tmwatch-collector: stopped: %lu connections, %lu "
 		"requests, %lu stored, %lu duplicates, %lu rejected, %lu "
-		"rate-limited\n", atomic_load(&n_conn), atomic_load(&n_req),
+		"rate-limited, %lu busy, %lu timed out\n",
+		atomic_load(&n_conn), atomic_load(&n_req),
 		atomic_load(&n_stored), atomic_load(&n_dup),
-		atomic_load(&n_rejected), atomic_load(&n_limited));
+		atomic_load(&n_rejected), atomic_load(&n_limited),
+		atomic_load(&n_busy), timed_out);
 	fflush(logf);
 	tm__uploadconfig_free_all(&cfgs);
 	return 0;

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* test_fault_net.c -- hostile networks (issue 14), against a real
  * tmwatch-collector on 127.0.0.1: a proxy must never see a plain-http
- * report, https still goes through the proxy, and the collector stores
- * only exactly one JSON object with X spelled canonically.
+ * report, https still goes through the proxy, a host holding hundreds of
+ * slow connections cannot keep uploads out, bodies in flight stay within
+ * their memory budget, and the collector stores only exactly one JSON
+ * object with X spelled canonically.
  *
  * Attackers are raw sockets from other loopback addresses (127.0.0.2,
  * 127.0.0.3); uploaders are real processes (upload_driver). Every wait is
@@ -218,6 +220,28 @@ static int http_post(int port, const char *path, const char *body,
 	return strncmp(reply, "HTTP/1.1 ", 9) ? 0 : atoi(reply + 9);
 }
 
+static long proc_kib(pid_t pid, const char *field)
+{
+	char path[64], *text, *p;
+	long v = -1;
+
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	text = tu_read_file(path, NULL);
+	if (text && (p = strstr(text, field)))
+		v = strtol(p + strlen(field) + 1, NULL, 10);
+	free(text);
+	return v;
+}
+
+static size_t count(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = hay; p && (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
 /* ---- 1. proxies --------------------------------------------------------- */
 
 static void upload_to_loopback_http_bypasses_the_proxy(void **state)
@@ -299,6 +323,171 @@ static void upload_to_https_endpoint_still_uses_the_proxy(void **state)
 	assert_int_equal(tu_wait(pid, &st, 60000), 0);
 	if (strncmp(head, "CONNECT collector.invalid:443 HTTP/1.1\r\n", 40))
 		fail_msg("the proxy got '%s', not a CONNECT", head);
+}
+
+/* ---- 2. slow clients and memory ----------------------------------------- */
+
+#define SLOW 600
+
+static void collector_serves_an_upload_while_one_host_holds_600_slow_conns(
+	void **state)
+{
+	static int fds[SLOW];
+	struct collector c;
+	struct rlimit rl;
+	size_t open_n = 0, early = 0;
+	long t0, end;
+
+	(void)state;
+	getrlimit(RLIMIT_NOFILE, &rl);
+	rl.rlim_cur = rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	if (rl.rlim_cur < SLOW + 64)
+		fail_msg("RLIMIT_NOFILE %lu is too low for %d sockets",
+			 (unsigned long)rl.rlim_cur, SLOW);
+	coll_start(&c, srvdir, 0, "--request-timeout 3");
+	client_config_port(c.port);
+	/* Half dribble header lines, half announce a body and dribble it:
+	 * the deadline covers both. */
+	for (int i = 0; i < SLOW; i++) {
+		static const char hdr[] = "POST /upload/2026-11-22 HTTP/1.1\r\n"
+					  "Host: t\r\n";
+		static const char body[] = "Content-Type: application/json\r\n"
+					   "Content-Length: 100000\r\n\r\n{";
+
+		fds[i] = dial("127.0.0.2", c.port);
+		if (fds[i] < 0)
+			fail_msg("connection %d from 127.0.0.2: %s", i,
+				 strerror(-fds[i]));
+		if (send_all(fds[i], hdr, sizeof hdr - 1) ||
+		    (i % 2 && send_all(fds[i], body, sizeof body - 1))) {
+			close(fds[i]);
+			fds[i] = -1;
+			early++;
+		}
+	}
+	t0 = now_ms();
+	expect_summary(run_upload(NOW, NULL, NULL), "sent=1 rejected=0 "
+		       "failed=0");
+	if (now_ms() - t0 > 10000)
+		fail_msg("the upload took %ld ms", now_ms() - t0);
+	/* Keep every connection alive (a byte every 300 ms, far inside the
+	 * 30 s inactivity timeout) until the collector ends it. */
+	end = now_ms() + 30000;
+	for (;;) {
+		struct pollfd p[SLOW];
+		size_t n = 0;
+
+		for (int i = 0; i < SLOW; i++)
+			if (fds[i] >= 0)
+				p[n++] = (struct pollfd){ .fd = fds[i],
+							  .events = POLLIN };
+		open_n = n;
+		if (n == 0 || now_ms() > end)
+			break;
+		poll(p, n, 300);
+		for (size_t k = 0; k < n; k++) {
+			char buf[512];
+			int i = 0;
+
+			while (fds[i] != p[k].fd)
+				i++;
+			if ((p[k].revents & (POLLIN | POLLHUP | POLLERR)) &&
+			    read(fds[i], buf, sizeof buf) <= 0) {
+				close(fds[i]);
+				fds[i] = -1;
+				continue;
+			}
+			if (send_all(fds[i], i % 2 ? " " : "X-Slow: 1\r\n",
+				     i % 2 ? 1 : 11)) {
+				close(fds[i]);
+				fds[i] = -1;
+			}
+		}
+	}
+	for (int i = 0; i < SLOW; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	if (open_n)
+		fail_msg("%zu slow connections still open after 30 s",
+			 open_n);
+	fprintf(stderr, "slow connections: %d from 127.0.0.2, %zu refused "
+		"while sending, all closed after %ld ms\n", SLOW, early,
+		now_ms() - t0);
+	coll_stop(&c);
+	assert_int_equal(stored(&c, "2026-11-22"), 1);
+	/* The per-address cap (16) held, and the deadline ended them. */
+	assert_non_null(strstr(c.log, ", 16 timed out"));
+	assert_int_equal(count(c.log, "127.0.0.2 - - - 0 request not "
+			       "received within 3s"), 16);
+	coll_free(&c);
+}
+
+#define FLOOD 96
+#define MIB (1024 * 1024)
+
+static void collector_keeps_bodies_in_flight_within_its_budget(void **state)
+{
+	static int fds[FLOOD];
+	static char chunk[MIB];
+	char reply[2048], *out;
+	struct collector c;
+	long base, peak, end;
+
+	(void)state;
+	memset(chunk, ' ', sizeof chunk);
+	coll_start(&c, srvdir, 0, "--max-inflight 16777216 "
+		   "--max-conns-per-ip 200 --request-timeout 120");
+	client_config_port(c.port);
+	base = proc_kib(c.pid, "VmRSS:");
+	/* 96 clients announce 4 MiB and send 1 MiB of it: 96 MiB in
+	 * flight without a budget. */
+	for (int i = 0; i < FLOOD; i++) {
+		static const char hdr[] =
+			"POST /upload/2026-11-22 HTTP/1.1\r\nHost: t\r\n"
+			"Content-Type: application/json\r\n"
+			"Content-Length: 4194304\r\n\r\n";
+
+		fds[i] = dial("127.0.0.3", c.port);
+		assert_true(fds[i] >= 0);
+		/* An early 503 may close the socket mid-body: fine. */
+		if (!send_all(fds[i], hdr, sizeof hdr - 1))
+			send_all(fds[i], chunk, sizeof chunk);
+	}
+	/* A real upload now finds the budget spent: 503, kept for later. */
+	expect_summary(run_upload(NOW, NULL, NULL), "sent=0 rejected=0 "
+		       "failed=1");
+	out = run_upload(NOW, "--status", NULL);
+	if (!strstr(out, "HTTP 503: collector busy"))
+		fail_msg("status '%s' lacks the 503", out);
+	free(out);
+	/* A small report sent by hand gets the Retry-After too. */
+	assert_int_equal(http_post(c.port, "/upload/2026-11-22", "{}", reply,
+				   sizeof reply), 503);
+	assert_non_null(strstr(reply, "Retry-After: 60"));
+	peak = proc_kib(c.pid, "VmHWM:");
+	fprintf(stderr, "collector RSS: %ld KiB at start, peak %ld KiB with "
+		"%d clients x 1 MiB in flight, budget 16 MiB\n", base, peak,
+		FLOOD);
+	if (base < 0 || peak < 0 || peak - base > 40 * 1024)
+		fail_msg("peak RSS grew by %ld KiB (budget 16 MiB)",
+			 peak - base);
+	/* The flood ends: every body is given back, then uploads go. */
+	for (int i = 0; i < FLOOD; i++)
+		shutdown(fds[i], SHUT_WR);
+	end = now_ms() + 30000;
+	while (count(c.log, "127.0.0.3 POST /upload/2026-11-22 503") +
+	       count(c.log, "127.0.0.3 - - - ") < FLOOD)
+		if (now_ms() > end || !coll_read_more(&c, end - now_ms()))
+			fail_msg("the collector did not end all %d flood "
+				 "requests within 30 s:\n%s", FLOOD, c.log);
+	for (int i = 0; i < FLOOD; i++)
+		close(fds[i]);
+	expect_summary(run_upload("2026-11-23T12:00:00Z", NULL, NULL),
+		       "sent=1");
+	coll_stop(&c);
+	assert_int_equal(stored(&c, "2026-11-22"), 1);
+	coll_free(&c);
 }
 
 /* ---- 3. exactly one object, one spelling of X --------------------------- */
@@ -388,6 +577,8 @@ int main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 		T(upload_to_loopback_http_bypasses_the_proxy),
 		T(upload_to_https_endpoint_still_uses_the_proxy),
+		T(collector_serves_an_upload_while_one_host_holds_600_slow_conns),
+		T(collector_keeps_bodies_in_flight_within_its_budget),
 		T(collector_refuses_bytes_after_the_report),
 		T(collector_refuses_x_not_written_canonically),
 	};
