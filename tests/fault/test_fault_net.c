@@ -423,6 +423,27 @@ static void collector_serves_an_upload_while_one_host_holds_600_slow_conns(
 	coll_free(&c);
 }
 
+static void collector_deadline_spares_a_request_already_received(void **s)
+{
+	struct collector c;
+	char *out;
+
+	(void)s;
+	/* The request is all in after milliseconds; the collector then
+	 * holds it 3 s, three times the deadline: the answer must come. */
+	coll_start(&c, srvdir, 0, "--request-timeout 1 --script hang "
+		   "--hang-ms 3000");
+	client_config_port(c.port);
+	expect_summary(run_upload(NOW, NULL, NULL), "failed=1");
+	out = run_upload(NOW, "--status", NULL);
+	if (!strstr(out, "HTTP 503: scripted hang ended"))
+		fail_msg("the held request was cut: %s", out);
+	free(out);
+	coll_stop(&c);
+	assert_non_null(strstr(c.log, ", 0 timed out"));
+	coll_free(&c);
+}
+
 #define FLOOD 96
 #define MIB (1024 * 1024)
 
@@ -578,6 +599,7 @@ int main(void)
 		T(upload_to_loopback_http_bypasses_the_proxy),
 		T(upload_to_https_endpoint_still_uses_the_proxy),
 		T(collector_serves_an_upload_while_one_host_holds_600_slow_conns),
+		T(collector_deadline_spares_a_request_already_received),
 		T(collector_keeps_bodies_in_flight_within_its_budget),
 		T(collector_refuses_bytes_after_the_report),
 		T(collector_refuses_x_not_written_canonically),

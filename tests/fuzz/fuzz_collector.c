@@ -4,7 +4,8 @@
  * "METHOD URL CONTENT-TYPE", the rest is the body. Every request must get
  * a status, and an accepted one a week and a key that are safe as a path,
  * a body that is one JSON object with nothing after it, and an X that
- * cJSON prints back byte for byte (collector/body.c).
+ * cJSON prints back byte for byte (collector/body.c); the parse cost the
+ * memory budget charges exists exactly for bodies the scanner accepts.
  *
  * check.c and body.c are compiled into this target directly: the fuzz
  * build gives each target one source file, and both are pure (no disk, no
@@ -64,6 +65,19 @@ static void check_accepted_body(const char *body, size_t len)
 	cJSON_Delete(root);
 }
 
+/* The parse cost is charged exactly for the bodies body_check lets
+ * through, and covers at least the text twice. */
+static void check_cost(const char *body, size_t len)
+{
+	const char *x;
+	size_t xlen, cost = body_parse_cost(body, len);
+
+	if ((cost == 0) != (body_check(body, len, &x, &xlen) != NULL))
+		abort();
+	if (cost && cost < 2 * len)
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *nl = memchr(data, '\n', size);
@@ -80,6 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(head, data, hl);
 	head[hl] = '\0';
 	sscanf(head, "%63s %255s %127s", method, url, ct);
+	check_cost(nl + 1, size - hl - 1);
 	check_request(&cfgs, method, url, ct, nl + 1, size - hl - 1, &v);
 	if (v.status < 200 || v.status > 599)
 		abort();
