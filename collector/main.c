@@ -374,9 +374,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	if (*data_size) {
 		int rc = 0;
 
-		if (rq->too_big || rq->is_over_budget ||
-		    rq->len + *data_size > opt.max_body)
-			rq->too_big |= !rq->is_over_budget;
+		/* Past a limit, keep reading (and dropping) so the client
+		 * gets a clean answer rather than a reset connection. */
+		if (rq->is_over_budget || rq->too_big)
+			;
+		else if (rq->len + *data_size > opt.max_body)
+			rq->too_big = 1;
 		else if ((rc = limits_body_grow(&rq->body, &rq->cap,
 						rq->len + *data_size,
 						rq->announced)) == -ENOMEM)
@@ -388,11 +391,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 			limits_body_free(rq->body, rq->cap);
 			rq->body = NULL;
 			rq->cap = 0;
-		}
-		/* Past a limit, keep reading (and dropping) so the client
-		 * gets a clean answer rather than a reset connection. */
-		if (rq->body && !rq->too_big)
+		} else {
 			memcpy(rq->body + rq->len, data, *data_size);
+		}
 		rq->len += *data_size;
 		*data_size = 0;
 		return MHD_YES;
