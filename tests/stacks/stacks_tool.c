@@ -9,6 +9,7 @@
  * end-to-end test expects `tmwatch stacks` to flag. Every line where an
  * own frame stops carries a marker comment "@frame NAME": the test finds
  * the exact file:line of each frame from these markers, not from tmwatch.
+ * Kinds: null (SIGSEGV), div (SIGFPE, 1.0.0 only), abort, trap (SIGILL).
  */
 #include <signal.h>
 #include <stdint.h>
@@ -49,6 +50,9 @@ __attribute__((noinline)) static void store_item(int *slot, int v)
 
 __attribute__((noinline)) static void load_items(int n)
 {
+#ifdef TOOL_FIXED_DIVIDE
+	sink = n;	/* 1.1.0 changed this function: new +0x offsets */
+#endif
 	for (int i = 0; i < n; i++)
 		store_item(i == n - 1 ? NULL : &sink, i); /* @frame load_items */
 }
@@ -68,6 +72,12 @@ __attribute__((noinline)) static void check_config(const char *s)
 		abort(); /* @frame check_config */
 }
 
+__attribute__((noinline)) static void validate_header(const char *s)
+{
+	if (s[0] == 't')
+		__builtin_trap(); /* @frame validate_header */
+}
+
 __attribute__((noinline)) static void run(const char *kind)
 {
 	if (!strcmp(kind, "null"))
@@ -76,6 +86,8 @@ __attribute__((noinline)) static void run(const char *kind)
 		printf("%d\n", parse_ratio(7)); /* @frame run div */
 	else if (!strcmp(kind, "abort"))
 		check_config(kind); /* @frame run abort */
+	else if (!strcmp(kind, "trap"))
+		validate_header(kind); /* @frame run trap */
 }
 
 int main(int argc, char **argv)

@@ -89,4 +89,7 @@ r = run([COLLECTOR, "merge", "--data", coll.data, "--date", "2026-13-01"],
 if r.returncode != 2 or "not a date" not in r.stderr:
     fail("bad --date: exit %d, %r" % (r.returncode, r.stderr))
 print("ok merge_rejects_a_bad_date_with_usage_status")
-shutil.rmtree(work)
+if not os.environ.get("STACKS_KEEP"):
+    shutil.rmtree(work)
+else:
+    print("kept " + work)
