@@ -13,11 +13,14 @@
  * address symbol(FUNC) + OFF (an inlined frame: its enclosing physical
  * frame's symbol, the next frame with the same OFF); the line comes from
  * the line table (or the call line for an outer level of an inline
- * chain), and N is checked against line - DW_AT_decl_line. Frames that
+ * chain), and N is checked against line - DW_AT_decl_line. Symbols
+ * are matched under their frame names (lib/demangle.c: C++ demangled and
+ * reduced, clone suffixes stripped). Frames that
  * cannot be mapped say why. Tool side only (libdw); never prints.
  */
 #define _GNU_SOURCE
 #include "stacks.h"
+#include "demangle.h"
 
 #include <cjson/cJSON.h>
 #include <dwarf.h>
@@ -45,10 +48,19 @@ struct elf_entry {
 	int has_dwarf;
 };
 
+/* A function symbol under its frame name (demangled and reduced, clone
+ * suffixes stripped: lib/demangle.c, as the crash path names frames). */
+struct sym_name {
+	char *name;
+	GElf_Addr addr;
+};
+
 struct dw_cache {
 	char *path;
 	Dwfl *dwfl;
 	Dwfl_Module *mod;
+	size_t nsyms;
+	struct sym_name *syms;	/* sorted by name */
 };
 
 struct stacks_symbols {
@@ -203,6 +215,16 @@ struct stacks_symbols *stacks_symbols_open(const char *dir, int debuginfod,
 	return sy;
 }
 
+static void drop_dw(struct dw_cache *c)
+{
+	for (size_t i = 0; i < c->nsyms; i++)
+		free(c->syms[i].name);
+	free(c->syms);
+	free(c->path);
+	dwfl_end(c->dwfl);
+	memset(c, 0, sizeof *c);
+}
+
 void stacks_symbols_close(struct stacks_symbols *sy)
 {
 	if (!sy)
@@ -212,10 +234,8 @@ void stacks_symbols_close(struct stacks_symbols *sy)
 		free(sy->v[i].pkg_name);
 		free(sy->v[i].pkg_version);
 	}
-	for (size_t i = 0; i < sy->ndw; i++) {
-		free(sy->dw[i].path);
-		dwfl_end(sy->dw[i].dwfl);
-	}
+	for (size_t i = 0; i < sy->ndw; i++)
+		drop_dw(&sy->dw[i]);
 	free(sy->v);
 	free(sy->dir);
 	free(sy);
@@ -243,8 +263,44 @@ static const Dwfl_Callbacks debuginfod_cb = {
 	.debuginfo_path = &debuginfo_path,
 };
 
+static int by_sym_name(const void *a, const void *b)
+{
+	const struct sym_name *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	if (c)
+		return c;
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/* index_syms lists C's function symbols under their frame names. */
+static void index_syms(struct dw_cache *c)
+{
+	int n = dwfl_module_getsymtab(c->mod);
+
+	if (n <= 0 || !(c->syms = calloc((size_t)n, sizeof *c->syms)))
+		return;
+	for (int i = 1; i < n; i++) {
+		GElf_Sym sym;
+		GElf_Addr addr;
+		const char *s = dwfl_module_getsym_info(c->mod, i, &sym, &addr,
+							NULL, NULL, NULL);
+		char name[512];
+
+		if (!s || GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
+		    sym.st_shndx == SHN_UNDEF)
+			continue;
+		tm__demangle_name(s, name, sizeof name);
+		if (!(c->syms[c->nsyms].name = strdup(name)))
+			break;
+		c->syms[c->nsyms++].addr = addr;
+	}
+	if (c->nsyms)
+		qsort(c->syms, c->nsyms, sizeof *c->syms, by_sym_name);
+}
+
 /* open_dw returns the (cached) libdwfl module of PATH. */
-static Dwfl_Module *open_dw(struct stacks_symbols *sy, const char *path,
+static struct dw_cache *open_dw(struct stacks_symbols *sy, const char *path,
 			    int use_debuginfod)
 {
 	struct dw_cache *c;
@@ -253,7 +309,7 @@ static Dwfl_Module *open_dw(struct stacks_symbols *sy, const char *path,
 
 	for (size_t i = 0; i < sy->ndw; i++)
 		if (!strcmp(sy->dw[i].path, path))
-			return sy->dw[i].mod;
+			return &sy->dw[i];
 	d = dwfl_begin(use_debuginfod ? &debuginfod_cb : &offline_cb);
 	if (!d)
 		return NULL;
@@ -263,11 +319,8 @@ static Dwfl_Module *open_dw(struct stacks_symbols *sy, const char *path,
 		dwfl_end(d);
 		return NULL;
 	}
-	if (sy->ndw == sizeof sy->dw / sizeof sy->dw[0]) {
-		sy->ndw--;
-		free(sy->dw[sy->ndw].path);
-		dwfl_end(sy->dw[sy->ndw].dwfl);
-	}
+	if (sy->ndw == sizeof sy->dw / sizeof sy->dw[0])
+		drop_dw(&sy->dw[--sy->ndw]);
 	c = &sy->dw[sy->ndw++];
 	c->path = strdup(path);
 	c->dwfl = d;
@@ -277,7 +330,8 @@ static Dwfl_Module *open_dw(struct stacks_symbols *sy, const char *path,
 		dwfl_end(d);
 		return NULL;
 	}
-	return m;
+	index_syms(c);
+	return c;
 }
 
 /* Frame text FUNC:+N,+0xOFF or FUNC:+0xOFF. Returns 1 when parsed. */
@@ -308,22 +362,36 @@ static int parse_frame(const char *f, char **func, int *has_n, long *n,
 	return *func != NULL;
 }
 
-/* find_sym returns the address of function NAME in M, or 0. */
-static GElf_Addr find_sym(Dwfl_Module *m, const char *name)
+/* find_sym returns the address of the function whose frame name is
+ * NAME in C, or 0. Two functions of one name (static functions in two
+ * files) give the first; the +N check then tells a wrong pick. */
+static GElf_Addr find_sym(const struct dw_cache *c, const char *name)
 {
-	int n = dwfl_module_getsymtab(m);
+	size_t lo = 0, hi = c->nsyms;
 
-	for (int i = 1; i < n; i++) {
-		GElf_Sym sym;
-		GElf_Addr addr;
-		const char *s = dwfl_module_getsym_info(m, i, &sym, &addr,
-							NULL, NULL, NULL);
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int r = strcmp(c->syms[mid].name, name);
 
-		if (s && GELF_ST_TYPE(sym.st_info) == STT_FUNC &&
-		    sym.st_shndx != SHN_UNDEF && !strcmp(s, name))
-			return addr;
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	return 0;
+	return lo < c->nsyms && !strcmp(c->syms[lo].name, name) ?
+	       c->syms[lo].addr : 0;
+}
+
+/* same_function: FRAME (qualified C++ or C name) names DWARF's DW (the
+ * unqualified DW_AT_name of a C++ member or namespace function). */
+static int same_function(const char *frame, const char *dw)
+{
+	size_t f = strlen(frame), d = strlen(dw);
+
+	if (!strcmp(frame, dw))
+		return 1;
+	return f > d + 2 && !strcmp(frame + f - d, dw) &&
+	       !memcmp(frame + f - d - 2, "::", 2);
 }
 
 static const char *die_name(Dwarf_Die *d)
@@ -358,7 +426,7 @@ static int line_at(Dwfl_Module *m, GElf_Addr addr, const char *func,
 		    tag != DW_TAG_inlined_subroutine)
 			continue;
 		nm = die_name(&scopes[i]);
-		if (nm && !strcmp(nm, func)) {
+		if (nm && same_function(func, nm)) {
 			found = i;
 			break;
 		}
@@ -408,8 +476,15 @@ static const struct elf_entry *find_release(struct stacks_symbols *sy,
 			const char *base = strrchr(en->path, '/');
 
 			base = base ? base + 1 : en->path;
-			if (!en->pkg_version || strcmp(en->pkg_version,
-						       order[j]))
+			/* A binary without .note.package is versioned
+			 * "b" + the first 12 hex digits of its build-id
+			 * (DESIGN §6.2). */
+			int by_id = !en->pkg_version && order[j][0] == 'b' &&
+				    strlen(order[j]) == 13 &&
+				    !strncmp(en->build_id, order[j] + 1, 12);
+
+			if (!by_id && (!en->pkg_version ||
+				       strcmp(en->pkg_version, order[j])))
 				continue;
 			if ((en->pkg_name && !strcmp(en->pkg_name,
 						     g->program)) ||
@@ -452,6 +527,7 @@ int stacks_symbols_map(struct stacks_symbols *sy, struct stacks_group *g)
 {
 	const struct elf_entry *rel;
 	const char *version = NULL, *dw;
+	struct dw_cache *c = NULL;
 	Dwfl_Module *m = NULL;
 	int use_dbgd = 0;
 
@@ -474,8 +550,8 @@ int stacks_symbols_map(struct stacks_symbols *sy, struct stacks_group *g)
 		dw = rel->path;
 		use_dbgd = 1;
 	}
-	if (dw)
-		m = open_dw(sy, dw, use_dbgd);
+	if (dw && (c = open_dw(sy, dw, use_dbgd)))
+		m = c->mod;
 	for (size_t j = 0; j < g->nframes; j++) {
 		struct stacks_src *s = &g->src[j];
 		char *func = NULL, *pfunc = NULL;
@@ -505,7 +581,7 @@ int stacks_symbols_map(struct stacks_symbols *sy, struct stacks_group *g)
 				return -ENOMEM;
 			continue;
 		}
-		sym = find_sym(m, func);
+		sym = find_sym(c, func);
 		/* An inlined frame: the next frame with the same offset is
 		 * its enclosing physical function. */
 		for (size_t k = j + 1; !sym && k < g->nframes; k++) {
@@ -514,7 +590,7 @@ int stacks_symbols_map(struct stacks_symbols *sy, struct stacks_group *g)
 			uint64_t o2;
 
 			if (parse_frame(g->frames[k], &pfunc, &hn, &nn, &o2) &&
-			    o2 == off && (sym = find_sym(m, pfunc)))
+			    o2 == off && (sym = find_sym(c, pfunc)))
 				break;
 			free(pfunc);
 			pfunc = NULL;
