@@ -275,6 +275,54 @@ if r.returncode != 2 or "--data and --program are required" not in r.stderr:
 print("ok stacks_fails_with_one_line_and_the_right_status")
 coll.stop()
 
+# DEBUGINFOD_URLS is honoured with --debuginfod only: a local debuginfod
+# server holds the only debug file of the stripped 1.0.0.
+import http.server
+import threading
+asked = []
+
+
+class Debuginfod(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        asked.append(self.path)
+        if self.path == "/buildid/%s/debuginfo" % bid:
+            with open(dbg, "rb") as f:
+                body = f.read()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        else:
+            self.send_error(404)
+
+    def log_message(self, *a):
+        pass
+
+
+srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Debuginfod)
+threading.Thread(target=srv.serve_forever, daemon=True).start()
+stripped = os.path.join(work, "stripped")
+os.makedirs(stripped)
+shutil.copy(os.path.join(symdir, "1.0.0", "stacks-tool"), stripped)
+dienv = dict(os.environ, TMWATCH_NOW=NOW,
+             DEBUGINFOD_URLS="http://127.0.0.1:%d" % srv.server_port,
+             DEBUGINFOD_CACHE_PATH=os.path.join(work, "dcache"),
+             XDG_CACHE_HOME=os.path.join(work, "xcache"), HOME=work)
+base_args = [BIN, "stacks", "--data", coll.data, "--program", "stacks-tool",
+             "--days", "30", "--json", "--symbols", stripped]
+out = json.loads(run(base_args, env=dienv).stdout)
+g0 = [g for g in out["Groups"] if g["Versions"] == {"1.0.0": 4}][0]
+if asked or "no debug info for build-id " + bid not in \
+        g0["Frames"][0].get("Unmapped", ""):
+    fail("without --debuginfod: asked %s, frame %s" % (asked, g0["Frames"][0]))
+out = json.loads(run(base_args + ["--debuginfod"], env=dienv).stdout)
+g0 = [g for g in out["Groups"] if g["Versions"] == {"1.0.0": 4}][0]
+if "/buildid/%s/debuginfo" % bid not in asked or \
+        g0["Frames"][0].get("Line") != lines["store_item"]:
+    fail("with --debuginfod: asked %s, frame %s" % (asked, g0["Frames"][0]))
+srv.shutdown()
+print("ok debuginfod_is_asked_only_with_the_flag")
+
 # A hostile upload: names are shown escaped, never interpreted.
 evil = os.path.join(work, "evil")
 os.makedirs(os.path.join(evil, "merged"))
