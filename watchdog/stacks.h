@@ -90,7 +90,8 @@ void stacks_free(struct stacks_set *s);
  * text: printable ASCII (and the "…" collapse mark) only. */
 int stacks_frame_is_valid(const char *f);
 /* stacks_escape returns a malloc'd copy of S safe for a terminal or
- * Markdown: bytes outside printable ASCII and '`' become \xNN. */
+ * Markdown (inside a code span): bytes outside printable ASCII, '`', '\\'
+ * and '|' (a table cell's end) become \xNN. */
 char *stacks_escape(const char *s);
 /* stacks_frame_func returns a malloc'd copy of frame F up to ":+". */
 char *stacks_frame_func(const char *f);

@@ -116,7 +116,7 @@ char *stacks_escape(const char *s)
 			o += 3;
 			p += 2;
 		} else if (*p < 0x20 || *p > 0x7e || *p == '`' ||
-			   *p == '\\') {
+			   *p == '\\' || *p == '|') {
 			o += sprintf(o, "\\x%02x", *p);
 		} else {
 			*o++ = (char)*p;

@@ -6,9 +6,10 @@
  * An issue file DIR/NAME.md may start with front matter between "---"
  * lines (title:, fixed-in:), claims stacks by ID (or signature ID) on
  * "Dups:" lines and by a predicate in a ```#!stacks fenced block
- * (stacks_pred.c). Drafts carry only escaped data: every byte of an
- * uploaded name outside printable ASCII, and every backtick, becomes
- * \xNN, so a hostile upload cannot end a code block or inject Markdown.
+ * (stacks_pred.c). Drafts carry uploaded text only escaped (every byte
+ * outside printable ASCII, and '`', '\\', '|', become \xNN) and inside
+ * code spans, so a hostile upload cannot end a code span or a table cell
+ * or inject Markdown.
  * Drafts are written temp + rename. Never prints.
  */
 #define _GNU_SOURCE
@@ -402,7 +403,7 @@ int stacks_draft_write(const char *dir, const struct stacks_group *g,
 		free(prog);
 		return -ENOMEM;
 	}
-	fprintf(f, "---\ntitle: %s: crash in %s\n---\n\n# %s: crash in %s\n\n"
+	fprintf(f, "---\ntitle: %s: crash in %s\n---\n\n# %s: crash in `%s`\n\n"
 		"Stack `%s` (signature `%s`) was counted %llu times from %s to "
 		"%s.\n\n| version | count |\n|---|---|\n", prog, fn, prog, fn,
 		g->id, g->sig_id, (unsigned long long)g->total, g->first_day,
@@ -410,7 +411,7 @@ int stacks_draft_write(const char *dir, const struct stacks_group *g,
 	for (size_t i = 0; i < g->nversions; i++) {
 		char *v = stacks_escape(g->versions[i].key);
 
-		fprintf(f, "| %s | %llu |\n", v ? v : "?",
+		fprintf(f, "| `%s` | %llu |\n", v ? v : "?",
 			(unsigned long long)g->versions[i].n);
 		free(v);
 	}

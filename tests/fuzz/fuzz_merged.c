@@ -4,7 +4,7 @@
  * (stacks_group.c): the input is a merged day (NDJSON reports, uploaded
  * by anyone). Every line must be read or counted as invalid; every group
  * must get an ID, a signature and frames; escaped text must hold only
- * printable ASCII without backticks.
+ * printable ASCII without backticks or '|'.
  *
  * The stacks files are compiled in directly (one source per target). */
 #define _GNU_SOURCE
@@ -28,7 +28,7 @@ static void check_escaped(const char *e)
 			p += 2;
 			continue;
 		}
-		if (*p < 0x20 || *p > 0x7e || *p == '`')
+		if (*p < 0x20 || *p > 0x7e || *p == '`' || *p == '|')
 			abort();
 	}
 }
@@ -56,6 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (stacks_frame_is_valid(g->frames[j]) &&
 			    !strchr(g->frames[j], '`') &&
 			    !strchr(g->frames[j], '\\') &&
+			    !strchr(g->frames[j], '|') &&
 			    strcmp(e, g->frames[j]))
 				abort();	/* valid text shows as is */
 			free(e);

@@ -241,7 +241,7 @@ for i in trap_ids:
         if part not in d:
             fail("draft %s lacks %r:\n%s" % (i, part, d))
     for ver, n in want[i]["Versions"].items():
-        if "| %s | %d |" % (ver, n) not in d:
+        if "| `%s` | %d |" % (ver, n) not in d:
             fail("draft %s lacks the count of %s" % (i, ver))
 print("ok new_issue_drafts_for_unclaimed_groups")
 
@@ -327,7 +327,7 @@ print("ok debuginfod_is_asked_only_with_the_flag")
 evil = os.path.join(work, "evil")
 os.makedirs(os.path.join(evil, "merged"))
 rep = {"Week": "2026-11-22", "LastWeek": "", "X": 0.5, "Config": "",
-       "Programs": [{"Program": "stacks-tool", "Version": "1.0.0\u001b[2J",
+       "Programs": [{"Program": "stacks-tool", "Version": "1.0.0\u001b[2J|x",
                      "GoVersion": "gcc", "GOOS": "linux", "GOARCH": "amd64",
                      "Counters": {}, "Stacks": {
                          "crash/crash\nboom\u001b[31m`rm -rf`\n"
@@ -344,7 +344,8 @@ if "boom\\x1b[31m\\x60rm -rf\\x60" not in r.stdout or \
 for n in os.listdir(os.path.join(work, "evil-drafts")):
     with open(os.path.join(work, "evil-drafts", n)) as f:
         d = f.read()
-    if "\x1b" in d or "`rm" in d:
+    if "\x1b" in d or "`rm" in d or \
+            "| `1.0.0\\x1b[2J\\x7cx` | 5 |" not in d:
         fail("hostile text reached a draft: %r" % d)
 print("ok hostile_names_are_shown_escaped_never_interpreted")
 if not os.environ.get("STACKS_KEEP"):
