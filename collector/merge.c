@@ -261,6 +261,7 @@ int merge_day(const char *datadir, const char *date,
 	char **names = NULL;
 	size_t n = 0;
 	struct out *o = NULL;
+	struct stat dst;
 	uint64_t salt;
 	int dfd = -1, rc;
 
@@ -275,6 +276,16 @@ int merge_day(const char *datadir, const char *date,
 	snprintf(path, sizeof path, "%s/%s.json", mdir, date);
 	if ((rc = tm__fs_mkdirs(mdir, 0755)))
 		return rc;
+	/* The day's state as listed: the merged file gets this mtime, and
+	 * a report linked in afterwards changes the directory's, so
+	 * merge_is_stale sees it (kernels with multigrain timestamps, 6.13+,
+	 * give that change a distinct time even within one clock tick,
+	 * because we have just read it). */
+	if (stat(daydir, &dst) != 0) {
+		if (errno != ENOENT)
+			return -errno;
+		memset(&dst, 0, sizeof dst);
+	}
 	if ((rc = list_dir(daydir, is_report_name, &names, &n)))
 		return rc;
 	if (n && (dfd = open(daydir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
@@ -329,6 +340,14 @@ int merge_day(const char *datadir, const char *date,
 		o->err = write_all(o->fd, o->buf, o->len);
 	if ((rc = o->err))
 		goto fail;
+	if (dst.st_mtim.tv_sec || dst.st_mtim.tv_nsec) {
+		struct timespec ts[2] = { { 0, UTIME_NOW }, dst.st_mtim };
+
+		if (futimens(o->fd, ts) < 0) {
+			rc = -errno;
+			goto fail;
+		}
+	}
 	if (fsync(o->fd) < 0 || close(o->fd) < 0) {
 		o->fd = -1;
 		rc = -errno;
@@ -354,12 +373,6 @@ out:
 	return rc;
 }
 
-static int newer(const struct timespec *a, const struct timespec *b)
-{
-	return a->tv_sec > b->tv_sec ||
-	       (a->tv_sec == b->tv_sec && a->tv_nsec >= b->tv_nsec);
-}
-
 int merge_is_stale(const char *datadir, const char *date)
 {
 	char daydir[4096], path[4200];
@@ -371,9 +384,10 @@ int merge_is_stale(const char *datadir, const char *date)
 		return 1;
 	if (stat(daydir, &ds) != 0)
 		return 0;
-	/* A report linked in changes the directory's mtime; equal times
-	 * (coarse clocks) count as stale: merging again costs time only. */
-	return newer(&ds.st_mtim, &ms.st_mtim);
+	/* merge_day gave the merged file the directory's mtime as it
+	 * listed it; a report linked in since changed the directory's. */
+	return ds.st_mtim.tv_sec != ms.st_mtim.tv_sec ||
+	       ds.st_mtim.tv_nsec != ms.st_mtim.tv_nsec;
 }
 
 int merge_stale(const char *datadir, FILE *log, pthread_mutex_t *mu)

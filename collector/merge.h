@@ -36,7 +36,9 @@ int merge_day(const char *datadir, const char *date,
 	      struct merge_result *res);
 
 /* merge_is_stale tells whether DATADIR/merged/DATE.json is missing or
- * older than the day's directory (a report arrived since). 1 or 0. */
+ * was not written from the day's directory as it is now: merge_day sets
+ * the merged file's mtime to the directory's at listing time, and a
+ * report linked in since changes the directory's. 1 or 0. */
 int merge_is_stale(const char *datadir, const char *date);
 
 /* merge_list_days returns the days that have a report directory, sorted

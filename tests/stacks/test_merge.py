@@ -60,13 +60,33 @@ except urllib.error.HTTPError as e:
     if e.code != 404:
         fail("GET of a non-date: %d, want 404" % e.code)
 print("ok get_merged_serves_index_and_day_byte_for_byte")
+
+# An unchanged day is not merged again; a report stored since is merged
+# before the day is served.
+ino = os.stat(merged).st_ino
+urllib.request.urlopen(coll.url + "/merged/2026-11-22.json", timeout=30)
+if os.stat(merged).st_ino != ino:
+    fail("GET of an unchanged day merged it again")
+late = User(work, "u3", coll.url)
+late.crash("1.0.0", "abort", "2026-11-18T09:00:00Z")
+late.upload("2026-11-24T10:00:00Z")
+day = urllib.request.urlopen(coll.url + "/merged/2026-11-22.json",
+                             timeout=30).read().decode()
+if len(day.split("\n")) != 4 or \
+        json.loads(day.split("\n")[0]) not in late.uploaded() + \
+        [json.loads(l) for l in lines[:2]]:
+    fail("the report stored after the merge is not served: %r" % day)
+users.append(late)
+with open(merged, "rb") as f:
+    first = f.read()
+print("ok get_merged_merges_a_day_changed_since_and_only_then")
 coll.stop()
 
 # The CLI gives the same bytes, every time.
 for i in range(2):
     r = run([COLLECTOR, "merge", "--data", coll.data, "--date",
              "2026-11-22"])
-    if "2 reports, 0 skipped" not in r.stdout:
+    if "3 reports, 0 skipped" not in r.stdout:
         fail("merge said %r" % r.stdout)
     with open(merged, "rb") as f:
         if f.read() != first:
@@ -77,7 +97,7 @@ print("ok merge_twice_gives_the_same_bytes")
 with open(os.path.join(coll.data, "2026-11-22", "0.5.json"), "w") as f:
     f.write('{"Week":"2026-11-22","X":"not a number"}')
 r = run([COLLECTOR, "merge", "--data", coll.data])
-if "2 reports, 1 skipped" not in r.stdout:
+if "3 reports, 1 skipped" not in r.stdout:
     fail("merge with a damaged file said %r" % r.stdout)
 with open(merged, "rb") as f:
     if f.read() != first:
