@@ -223,6 +223,56 @@ static struct sig *signatures(const struct stacks_set *s,
 	return v;
 }
 
+/* What one issue claims: counts per version over its groups. */
+struct claim_sum {
+	uint64_t total;
+	size_t ngroups, nversions, nregressed;
+	struct stacks_kv v[64];	/* versions past 64 are summed in total */
+};
+
+static int by_version(const void *a, const void *b)
+{
+	return stacks_version_cmp(((const struct stacks_kv *)a)->key,
+				  ((const struct stacks_kv *)b)->key);
+}
+
+static void sum_claims(const struct stacks_set *s,
+		       const struct stacks_issues *is, size_t issue,
+		       unsigned long long min, struct claim_sum *c)
+{
+	memset(c, 0, sizeof *c);
+	for (size_t i = 0; i < s->n; i++) {
+		const struct stacks_group *g = s->groups[i];
+		size_t k;
+
+		if (g->total < min)
+			continue;
+		for (k = 0; k < g->nclaims && g->claims[k] != issue; k++)
+			;
+		if (k == g->nclaims)
+			continue;
+		c->ngroups++;
+		c->total += g->total;
+		c->nregressed += stacks_issue_regressed(&is->v[issue], g) != NULL;
+		for (size_t j = 0; j < g->nversions; j++) {
+			size_t m;
+
+			for (m = 0; m < c->nversions; m++)
+				if (!strcmp(c->v[m].key, g->versions[j].key))
+					break;
+			if (m == c->nversions) {
+				if (m == sizeof c->v / sizeof c->v[0])
+					continue;
+				c->v[m].key = g->versions[j].key;
+				c->nversions++;
+			}
+			c->v[m].n += g->versions[j].n;
+		}
+	}
+	if (c->nversions)
+		qsort(c->v, c->nversions, sizeof c->v[0], by_version);
+}
+
 static char *frame_link(const struct opts *o, const struct stacks_group *g,
 			size_t i)
 {
@@ -330,6 +380,29 @@ static void print_text(const struct opts *o, const struct stacks_set *s,
 			}
 			putchar('\n');
 			free(e);
+		}
+	}
+	if (is && is->n) {
+		printf("\nissues:\n");
+		for (size_t i = 0; i < is->n; i++) {
+			struct claim_sum c;
+
+			sum_claims(s, is, i, o->min_count, &c);
+			printf("  %s  count %llu  groups %zu", is->v[i].base,
+			       (unsigned long long)c.total, c.ngroups);
+			for (size_t j = 0; j < c.nversions; j++) {
+				char *e = stacks_escape(c.v[j].key);
+
+				printf("%s%s=%llu", j ? " " : "  versions: ",
+				       e ? e : "?", (unsigned long long)c.v[j].n);
+				free(e);
+			}
+			if (c.nregressed)
+				printf("  REGRESSION (fixed in %s)",
+				       is->v[i].fixed_in);
+			if (is->v[i].error)
+				printf("  (not understood: see above)");
+			putchar('\n');
 		}
 	}
 	if (nsigs) {
@@ -485,6 +558,22 @@ static int print_json(const struct opts *o, const struct stacks_set *s,
 			if (is->v[i].error)
 				cJSON_AddStringToObject(x, "Error",
 							is->v[i].error);
+			{
+				struct claim_sum c;
+				cJSON *vj;
+
+				sum_claims(s, is, i, o->min_count, &c);
+				cJSON_AddNumberToObject(x, "Count",
+							(double)c.total);
+				cJSON_AddNumberToObject(x, "Groups",
+							(double)c.ngroups);
+				vj = cJSON_AddObjectToObject(x, "Versions");
+				for (size_t j = 0; vj && j < c.nversions; j++)
+					cJSON_AddNumberToObject(vj, c.v[j].key,
+						(double)c.v[j].n);
+				cJSON_AddBoolToObject(x, "Regressed",
+						      c.nregressed > 0);
+			}
 			cJSON_AddItemToArray(ij, x);
 		}
 	}

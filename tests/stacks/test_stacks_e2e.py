@@ -217,6 +217,15 @@ for i in null_ids:
 for i in set(got) - set(null_ids):
     if got[i]["Regressions"]:
         fail("group %s flagged as a regression" % i)
+i103 = [i for i in out["Issues"] if i["Issue"] == "103"][0]
+v103 = {}
+for i in null_ids:
+    for ver, n in want[i]["Versions"].items():
+        v103[ver] = v103.get(ver, 0) + n
+if (i103["Count"], i103["Groups"], i103["Versions"], i103["Regressed"],
+        i103["FixedIn"]) != (sum(v103.values()), len(null_ids), v103, True,
+                             "1.1.0"):
+    fail("issue 103 summary %s, want counts %s" % (i103, v103))
 print("ok fixed_in_issue_is_flagged_when_the_later_version_still_crashes")
 dups = {d["ID"]: d["Issues"] for d in out["DuplicateClaims"]}
 if dups != {null_old[0]: ["103", "104"]}:
@@ -247,6 +256,7 @@ print("ok new_issue_drafts_for_unclaimed_groups")
 
 txt = stacks("--symbols", symdir, "--issues", issues).stdout
 for part in ["REGRESSION: fixed in 1.1.0, crashes in 1.1.0",
+             "REGRESSION (fixed in 1.1.0)", "\nissues:\n",
              "DUPLICATE CLAIM: 2 issues claim this stack",
              "issue: none"] + list(want):
     if part not in txt:
