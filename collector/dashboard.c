@@ -496,7 +496,8 @@ static int dashboard_page(struct MHD_Connection *conn, const char *url,
 					&status), status;
 		status = 404;
 		*ret = send_text(conn, 404, "Chart.js is not installed on the "
-				 "collector host; apt install libjs-chart.js\n");
+				 "collector host; apt install "
+				 "libjs-chart.js\n");
 	} else if (!strcmp(url, "/api/programs.json")) {
 		*ret = api_programs(conn, datadir, &status);
 	} else if (!strncmp(url, "/api/program/", 13) && n > 13 + 5 &&

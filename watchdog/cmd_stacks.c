@@ -130,7 +130,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->days = strtol(optarg, &end, 10);
 			if (errno || *end || o->days < 1 || o->days > 36500)
 				return msg_usage(CMD, "--days: '%s' is not a "
-						 "number of days from 1", optarg);
+						 "number of days from 1",
+						 optarg);
 			break;
 		case 's': o->since = optarg; break;
 		case 'u': o->until = optarg; break;
@@ -253,7 +254,8 @@ static void sum_claims(const struct stacks_set *s,
 			continue;
 		c->ngroups++;
 		c->total += g->total;
-		c->nregressed += stacks_issue_regressed(&is->v[issue], g) != NULL;
+		if (stacks_issue_regressed(&is->v[issue], g))
+			c->nregressed++;
 		for (size_t j = 0; j < g->nversions; j++) {
 			size_t m;
 
@@ -394,7 +396,8 @@ static void print_text(const struct opts *o, const struct stacks_set *s,
 				char *e = stacks_escape(c.v[j].key);
 
 				printf("%s%s=%llu", j ? " " : "  versions: ",
-				       e ? e : "?", (unsigned long long)c.v[j].n);
+				       e ? e : "?",
+				       (unsigned long long)c.v[j].n);
 				free(e);
 			}
 			if (c.nregressed)

@@ -294,7 +294,8 @@ static int load_http(struct stacks_set *s, const char *base,
 		snprintf(why, whycap, "cannot start libcurl");
 		return -ENOMEM;
 	}
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "tmwatch-stacks/" TMWATCH_VERSION);
+	curl_easy_setopt(h, CURLOPT_USERAGENT,
+			 "tmwatch-stacks/" TMWATCH_VERSION);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);

@@ -91,7 +91,8 @@ static struct stacks_pred *parse_string(struct parser *ps)
 			if (ps->p + 1 >= ps->end ||
 			    (ps->p[1] != '"' && ps->p[1] != '\\')) {
 				free(buf);
-				error(ps, "unknown escape (only \\\" and \\\\)");
+				error(ps, "unknown escape (only \\\" "
+					  "and \\\\)");
 				return NULL;
 			}
 			ps->p++;

@@ -54,7 +54,7 @@ __attribute__((noinline)) static void load_items(int n)
 	sink = n;	/* 1.1.0 changed this function: new +0x offsets */
 #endif
 	for (int i = 0; i < n; i++)
-		store_item(i == n - 1 ? NULL : &sink, i); /* @frame load_items */
+		store_item(i < n - 1 ? &sink : NULL, i); /* @frame load_items */
 }
 
 __attribute__((noinline)) static int parse_ratio(int a)
