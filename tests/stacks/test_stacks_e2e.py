@@ -69,7 +69,9 @@ if sum(g["Count"] for g in want.values()) != 16:
 
 
 def stacks(*args, data=None):
-    env = dict(os.environ, TMWATCH_NOW=NOW)
+    env = dict(os.environ, TMWATCH_NOW=NOW, HOME=work,
+               TMWATCH_DIR=os.path.join(work, "maintainer"),
+               XDG_STATE_HOME=os.path.join(work, "maintainer-state"))
     return run([BIN, "stacks", "--data", data or coll.data,
                 "--program", "stacks-tool", "--days", "30"] + list(args),
                env=env)
@@ -275,11 +277,12 @@ if http != local:
          (coll_url, json.dumps(http)[:2000], json.dumps(local)[:2000]))
 print("ok data_over_http_gives_the_same_groups_as_the_directory")
 r = run([BIN, "stacks", "--data", "http://127.0.0.1:1", "--program", "x"],
-        check=False)
+        env=dict(os.environ, HOME=work), check=False)
 if r.returncode != 1 or not r.stderr.startswith("tmwatch: cannot read the "
                                                 "merged data: cannot GET"):
     fail("unreachable collector: %d %r" % (r.returncode, r.stderr))
-r = run([BIN, "stacks", "--program", "x"], check=False)
+r = run([BIN, "stacks", "--program", "x"], env=dict(os.environ, HOME=work),
+        check=False)
 if r.returncode != 2 or "--data and --program are required" not in r.stderr:
     fail("usage error: %d %r" % (r.returncode, r.stderr))
 print("ok stacks_fails_with_one_line_and_the_right_status")

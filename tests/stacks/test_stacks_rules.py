@@ -51,7 +51,9 @@ files = {
 for n, t in files.items():
     with open(os.path.join(issues, n), "w") as f:
         f.write(t)
-env = dict(os.environ, TMWATCH_NOW="2026-11-25T12:00:00Z")
+env = dict(os.environ, TMWATCH_NOW="2026-11-25T12:00:00Z", HOME=work,
+           TMWATCH_DIR=os.path.join(work, "store"),
+           XDG_STATE_HOME=os.path.join(work, "state"))
 
 
 def stacks(*args, check=True):
