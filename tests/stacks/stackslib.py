@@ -5,6 +5,7 @@
 # `tmwatch telemetry upload`, and an independent reading of what was
 # uploaded (stack IDs computed here, not by tmwatch). Every wait is
 # bounded and fails loudly.
+import atexit
 import base64
 import json
 import os
@@ -29,8 +30,23 @@ SERVER_CFG = {
                   "Stacks": [{"Name": "crash/crash", "Depth": 16}]}]}
 
 
+# Collectors still running: a failing test stops them before it exits.
+_live = []
+
+
+def _stop_live():
+    for p in list(_live):
+        p.kill()
+        p.wait(timeout=30)
+    _live.clear()
+
+
+atexit.register(_stop_live)
+
+
 def fail(msg):
     print("FAIL: " + msg, file=sys.stderr)
+    _stop_live()
     sys.exit(1)
 
 
@@ -74,6 +90,7 @@ class Collector:
             [COLLECTOR, "--data", self.data, "--config", self.srv,
              "--port", "0", "--port-file", pf] + list(extra),
             stdout=subprocess.PIPE, stderr=self.log, text=True)
+        _live.append(self.p)
         line = self.p.stdout.readline()   # blocks until it listens or dies
         m = re.search(r"127\.0\.0\.1:(\d+)/upload", line)
         if not m:
@@ -83,6 +100,7 @@ class Collector:
         self.url = "http://127.0.0.1:%d" % self.port
 
     def stop(self):
+        _live.remove(self.p)
         self.p.send_signal(signal.SIGTERM)
         try:
             st = self.p.wait(timeout=60)
