@@ -31,6 +31,8 @@
 #include <unistd.h>
 
 #include "collector.h"
+#include "dashboard.h"
+#include "merge.h"
 #include "fsutil.h"
 #include "limits.h"
 #include "tmwatch/common.h"
@@ -339,6 +341,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		/* Answer early what needs no body: the client is told
 		 * before it sends megabytes we would throw away. */
 		if (!check_path(url, date)) {
+			/* GET: the merged dataset and the dashboard. */
+			if (!strcmp(method, "GET") ||
+			    !strcmp(method, "HEAD")) {
+				/* Headers are all a GET sends: the receive
+				 * deadline must not cut a long answer. */
+				limits_request_received(conn);
+				return dashboard_serve(conn, method, url,
+						       opt.data, logline);
+			}
 			logline(conn, method, url, 404, 0, "not found");
 			return reply(conn, 404, "not found: POST "
 				     "/upload/YYYY-MM-DD", 0);
@@ -515,6 +526,11 @@ static void help(void)
 	     "  --max-inflight BYTES memory for bodies in flight, then 503 "
 	     "(67108864)\n"
 	     "\n"
+	     "       tmwatch-collector merge --data DIR [--date "
+	     "YYYY-MM-DD]\n"
+	     "\n"
+	     "GET / is a dashboard, GET /merged/ the merged dataset "
+	     "(docs/merged-dataset.md).\n"
 	     "Stops cleanly on SIGTERM or SIGINT. Exit status: 0 after a "
 	     "clean stop, 1 on failure, 2 on a usage error.\n"
 	     "See docs/collector.md.");
@@ -609,6 +625,8 @@ int main(int argc, char **argv)
 	unsigned flags;
 	int sig;
 
+	if (argc > 1 && strcmp(argv[1], "merge") == 0)
+		return merge_main(argc - 1, argv + 1);
 	parse_args(argc, argv);
 	logf = stderr;
 	if (opt.log_path && !(logf = fopen(opt.log_path, "ae")))
@@ -687,6 +705,8 @@ int main(int argc, char **argv)
 	       strchr(opt.addr, ':') ? "]" : "", opt.port);
 	fflush(stdout);
 
+	if (merge_daily_start(opt.data, logf, &mu))
+		die("cannot start the daily merge thread");
 	do {
 		if (sigwait(&set, &sig))
 			sig = SIGTERM;
@@ -697,6 +717,7 @@ int main(int argc, char **argv)
 	pthread_cond_broadcast(&stop_cv);
 	pthread_mutex_unlock(&mu);
 	MHD_stop_daemon(d);
+	merge_daily_stop();
 	timed_out = limits_stop();
 	fprintf(logf, "tmwatch-collector: stopped: %lu connections, %lu "
 		"requests, %lu stored, %lu duplicates, %lu rejected, %lu "

@@ -10,6 +10,7 @@ packages=(
   libcmocka-dev libmicrohttpd-dev
   clang libclang-rt-14-dev   # libFuzzer targets
   g++ binutils util-linux procps tmux python3 curl
+  chromium libjs-chart.js    # the collector dashboard and its browser test
 )
 
 missing=()

@@ -5,4 +5,5 @@
 #define TMWATCH_WATCHDOG_CMD_H
 int cmd_telemetry_main(int argc, char **argv);
 int cmd_crashes_main(int argc, char **argv);
+int cmd_stacks_main(int argc, char **argv);
 #endif

@@ -28,5 +28,6 @@ __attribute__((visibility("default"))) const struct module_cmd_ops
 		.head = { MODULE_ABI, TMWATCH_VERSION, set_quiet },
 		.telemetry_main = cmd_telemetry_main,
 		.crashes_main = cmd_crashes_main,
+		.stacks_main = cmd_stacks_main,
 		.daily_spawn = daily_spawn,
 	};

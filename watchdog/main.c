@@ -20,6 +20,7 @@ static void usage(FILE *out)
 	      "       tmwatch telemetry [on|local|off|status|env|dump|csv|"
 	      "clean|upload|count] ...\n"
 	      "       tmwatch crashes\n"
+	      "       tmwatch stacks --data DIR|URL --program NAME ...\n"
 	      "\n"
 	      "Runs PROGRAM under a watchdog that counts its crashes as\n"
 	      "privacy-preserving stack counters in the local counter store.\n"
@@ -35,6 +36,9 @@ static void usage(FILE *out)
 	      "                         (tmwatch telemetry --help)\n"
 	      "  crashes                list the local crash logs, newest "
 	      "first\n"
+	      "  stacks                 for maintainers: group and rank "
+	      "uploaded crashes\n"
+	      "                         (tmwatch stacks --help)\n"
 	      "\n"
 	      "See docs/tmwatch.md for exit status, environment and files.\n",
 	      out);
@@ -49,6 +53,8 @@ static int command(const char *cmd, int argc, char **argv)
 		return MSG_EXIT_FAIL;
 	if (strcmp(cmd, "telemetry") == 0)
 		return o->telemetry_main(argc, argv);
+	if (strcmp(cmd, "stacks") == 0)
+		return o->stacks_main(argc, argv);
 	return o->crashes_main(argc, argv);
 }
 
@@ -58,7 +64,8 @@ int main(int argc, char **argv)
 		const char *cmd = argv[1];
 
 		if (strcmp(cmd, "telemetry") == 0 ||
-		    strcmp(cmd, "crashes") == 0)
+		    strcmp(cmd, "crashes") == 0 ||
+		    strcmp(cmd, "stacks") == 0)
 			return command(cmd, argc - 1, argv + 1);
 		if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0) {
 			usage(stdout);

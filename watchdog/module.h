@@ -26,7 +26,7 @@
 #include "intake.h"
 
 /* Bump when a table below or anything it passes changes layout. */
-#define MODULE_ABI 1
+#define MODULE_ABI 2
 
 #define MODULE_CRASH_FILE "libtmwatch-crash.so"
 #define MODULE_CRASH_SYMBOL "tmwatch_crash_ops"
@@ -55,6 +55,8 @@ struct module_cmd_ops {
 	/* `tmwatch telemetry …` and `tmwatch crashes …` (cmd.h). */
 	int (*telemetry_main)(int argc, char **argv);
 	int (*crashes_main)(int argc, char **argv);
+	/* `tmwatch stacks …` (cmd_stacks.c), for maintainers. */
+	int (*stacks_main)(int argc, char **argv);
 	/* tm__upload_daily_spawn of lib/upload.h. */
 	int (*daily_spawn)(void);
 };
