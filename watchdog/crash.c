@@ -22,6 +22,7 @@
 #include "crash.h"
 #include "crashlog.h"
 #include "mode.h"
+#include "modules.h"
 #include "msg.h"
 #include "name.h"
 #include "paths.h"
@@ -171,7 +172,7 @@ static void count_stack(const struct crash_options *opt,
  * it. */
 int crash_handle(const struct crash_options *opt, struct intake_crash *c)
 {
-	struct intake_modules mods = { NULL, 0 };
+	struct modules_table mods = { NULL, 0 };
 	static struct record rec;
 	const char *why = "incomplete record";
 	int r = TM_EMALFORMED;
@@ -187,12 +188,12 @@ int crash_handle(const struct crash_options *opt, struct intake_crash *c)
 		goto ack;
 	}
 	if (opt->debug_dir)
-		(void)intake_read_modules(c->pid, &mods);
+		(void)modules_read(c->pid, &mods);
 	count_stack(opt, &rec, c->pid);
 	if (opt->debug_dir)
 		(void)recorddump_write(opt->debug_dir, &rec, &mods, c->bytes,
 				       c->len);
-	intake_modules_free(&mods);
+	modules_free(&mods);
 ack:
 	intake_ack(c);
 	return r;
