@@ -10,6 +10,7 @@ packages=(
   libcmocka-dev libmicrohttpd-dev
   clang libclang-rt-14-dev   # libFuzzer targets
   g++ binutils util-linux procps tmux python3 curl
+  valgrind golang-go   # tests/scenarios/test_stacks_unwind.c
 )
 
 missing=()

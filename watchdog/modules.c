@@ -4,7 +4,8 @@
  * Owns parsing maps lines and reading each module's ELF facts (load bias,
  * build-id) from the mapped file. Files are untrusted: sizes are capped
  * and every program header and note is bound-checked before use. Never
- * prints. Used by crash.c for --debug-records (recorddump.c).
+ * prints. Used by crash.c for --debug-records (recorddump.c) and to find
+ * valgrind's client executable.
  */
 #define _GNU_SOURCE
 #include <elf.h>
@@ -207,4 +208,23 @@ void modules_free(struct modules_table *m)
 	free(m->map);
 	m->map = NULL;
 	m->n = 0;
+}
+
+/* modules_find_loaded: see modules.h. The mappings of one load are
+ * consecutive in /proc/PID/maps (ascending addresses) and only the first
+ * is at file offset 0. */
+const struct modules_mapping *modules_find_loaded(const struct modules_table *m,
+						  const char *path)
+{
+	size_t i, j;
+
+	for (i = 0; i < m->n; i++) {
+		if (m->map[i].offset != 0 || strcmp(m->map[i].path, path) != 0)
+			continue;
+		for (j = i; j < m->n && strcmp(m->map[j].path, path) == 0 &&
+		     (j == i || m->map[j].offset != 0); j++)
+			if (m->map[j].perms[2] == 'x')
+				return &m->map[i];
+	}
+	return NULL;
 }

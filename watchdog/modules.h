@@ -42,6 +42,12 @@ int modules_read(pid_t pid, struct modules_table *out);
 const struct modules_mapping *modules_at(const struct modules_table *m,
 					 uint64_t addr);
 
+/* modules_find_loaded returns the file-offset-0 mapping of PATH in a
+ * load that maps the file executable (code the process runs, not a
+ * file it mapped as data), or NULL. */
+const struct modules_mapping *modules_find_loaded(const struct modules_table *m,
+						  const char *path);
+
 /* modules_free releases what modules_read filled; M is left empty and
  * may be freed again. */
 void modules_free(struct modules_table *m);

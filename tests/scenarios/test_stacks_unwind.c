@@ -236,6 +236,32 @@ static void python_faulthandler_counts_the_fault_wrapper(void **state)
 	run_free(&n);
 }
 
+/* valgrind: the crash is the client program's, in its counter file. */
+static void valgrind_crash_is_counted_for_the_client_program_wrapper(
+	void **state)
+{
+	static const char *const lines[] = {
+		SU_F("write_null", 2), SU_F("main", 2), SU_MAIN_TAIL, NULL
+	};
+	char *vg = "/usr/bin/valgrind";
+	char *prog = su_example("crash_null_write");
+	char *argv[] = { vg, "-q", prog, NULL };
+	struct run r;
+
+	(void)state;
+	if (access(vg, X_OK) != 0)
+		fail_msg("'%s' is not installed (scripts/setup.sh installs "
+			 "valgrind)", vg);
+	run_crash(WRAPPER, argv, NULL, &r);
+	expect_signal(&r, SIGSEGV, "valgrind crash_null_write");
+	expect_lines(&r, "valgrind crash_null_write", lines);
+	if (strcmp(r.program, "crash_null_write") != 0)
+		fail_msg("valgrind's client crash counted in the file of '%s', "
+			 "expected 'crash_null_write'", r.program);
+	run_free(&r);
+	free(prog);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -248,6 +274,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(
 		own_handler_raising_the_fault_again_counts_the_fault_preload_only),
 		cmocka_unit_test(python_faulthandler_counts_the_fault_wrapper),
+		cmocka_unit_test(
+		valgrind_crash_is_counted_for_the_client_program_wrapper),
 	};
 	struct rlimit nocore = { 0, 0 };
 
