@@ -19,6 +19,8 @@
 
 #include <elfutils/libdwfl.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
 #include <signal.h>
 #include <libunwind-ptrace.h>
 #include <libunwind.h>
@@ -26,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include "symbolize.h"
 #include "tmwatch/common.h"
@@ -71,6 +74,10 @@ struct ctx {
 	size_t nexec;
 	int has_deleted;	/* a module file is gone from disk */
 	int used_copy;
+	uint64_t sigpanic_lo;	/* Go's runtime.sigpanic, or 0 */
+	uint64_t sigpanic_hi;
+	int has_injected;	/* injected[] holds a frame to restart at */
+	uint64_t injected[TM_RECORD_NREGS];
 };
 
 static struct ctx *cur;
@@ -242,6 +249,173 @@ static void push(struct unwind_stack *out, uint64_t pc, uint64_t sp,
 	out->n++;
 }
 
+/* Go.
+ *
+ * Go's runtime turns a fault into a call: its handler makes the faulting
+ * thread "call" runtime.sigpanic, pushing the faulting PC as the return
+ * address (runtime/signal_amd64.go, pushCall). The frame below sigpanic
+ * is thus interrupted code, not a call: its PC is exact. When the record
+ * is a signal the program sent itself (GOTRACEBACK=crash: the runtime's
+ * SIGABRT after its traceback), everything from sigpanic up is the
+ * runtime's crash plumbing, and the stack is unwound again from the
+ * faulting frame, the way a signal frame is (see "Signal frames"). Only
+ * the main executable is searched: Go links its runtime statically.
+ */
+#define GO_SYMTAB_MAX (1u << 22)
+
+static int has_section(Elf *elf, size_t shstrndx, const char *name)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(elf, scn)))
+		if (gelf_getshdr(scn, &sh)) {
+			const char *n = elf_strptr(elf, shstrndx, sh.sh_name);
+
+			if (n && strcmp(n, name) == 0)
+				return 1;
+		}
+	return 0;
+}
+
+/* Load bias of the main executable: its offset-0 mapping minus the
+ * page of its first PT_LOAD. 0 when unknown. */
+static uint64_t exe_bias(struct ctx *c, Elf *elf)
+{
+	char path[64], exe[4096], line[4600];
+	uint64_t vaddr = UINT64_MAX, bias = 0;
+	size_t i, n;
+	ssize_t len;
+	FILE *f;
+
+	if (elf_getphdrnum(elf, &n) != 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		GElf_Phdr ph;
+
+		if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD &&
+		    ph.p_vaddr < vaddr)
+			vaddr = ph.p_vaddr & ~(uint64_t)(PAGE - 1);
+	}
+	snprintf(path, sizeof path, "/proc/%d/exe", (int)c->pid);
+	len = readlink(path, exe, sizeof exe - 1);
+	if (vaddr == UINT64_MAX || len <= 0)
+		return 0;
+	exe[len] = 0;
+	snprintf(path, sizeof path, "/proc/%d/maps", (int)c->pid);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof line, f)) {
+		unsigned long long s, e, off;
+		char *p = strchr(line, '/');
+
+		if (!p || sscanf(line, "%llx-%llx %*s %llx", &s, &e, &off) != 3
+		    || off != 0)
+			continue;
+		p[strcspn(p, "\n")] = 0;
+		if (strcmp(p, exe) == 0) {
+			bias = s - vaddr;
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+	return bias;
+}
+
+/* Finds runtime.sigpanic in the main executable when it is a Go
+ * program (.gopclntab or .go.buildinfo), through /proc/PID/exe. */
+static void find_go_sigpanic(struct ctx *c)
+{
+	char path[64];
+	Elf *elf;
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	GElf_Ehdr eh;
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/%d/exe", (int)c->pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!elf || elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh) ||
+	    elf_getshdrstrndx(elf, &shstrndx) != 0 ||
+	    (!has_section(elf, shstrndx, ".gopclntab") &&
+	     !has_section(elf, shstrndx, ".go.buildinfo")))
+		goto out;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+		size_t i, n;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB ||
+		    !sh.sh_entsize || !(d = elf_getdata(scn, NULL)))
+			continue;
+		n = sh.sh_size / sh.sh_entsize;
+		for (i = 0; i < n && i < GO_SYMTAB_MAX; i++) {
+			GElf_Sym sym;
+			const char *name;
+
+			if (!gelf_getsym(d, (int)i, &sym) || !sym.st_size)
+				continue;
+			name = elf_strptr(elf, sh.sh_link, sym.st_name);
+			if (name && strcmp(name, "runtime.sigpanic") == 0) {
+				uint64_t bias = eh.e_type == ET_DYN ?
+					exe_bias(c, elf) : 0;
+
+				if (eh.e_type == ET_DYN && !bias)
+					goto out;
+				c->sigpanic_lo = sym.st_value + bias;
+				c->sigpanic_hi = c->sigpanic_lo + sym.st_size;
+				goto out;
+			}
+		}
+	}
+out:
+	if (elf)
+		elf_end(elf);
+	close(fd);
+}
+
+static int is_go_sigpanic(const struct ctx *c, uint64_t ip)
+{
+	return c->rec->is_sent && ip >= c->sigpanic_lo && ip < c->sigpanic_hi;
+}
+
+/* Saves, for a restart, the registers of the frame sigpanic was
+ * injected above; CURSOR stands on sigpanic. Go keeps frame pointers
+ * (amd64): sigpanic's saved frame pointer and return address (the
+ * faulting PC) sit at its RBP, and the faulting frame's SP right above
+ * them. (libunwind's SP for Go frames, which have no .eh_frame, is not
+ * to be trusted.) Other registers are libunwind's. 0, or -1 when the
+ * frame cannot be read. */
+static int save_injected(struct ctx *c, unw_cursor_t *cursor)
+{
+#if defined(__x86_64__)
+	unw_word_t v, bp;
+	uint64_t pc, caller_bp;
+
+	if (unw_get_reg(cursor, UNW_X86_64_RBP, &bp) != 0 || !bp ||
+	    read_word(c, bp + 8, &pc) != 0 || !is_code(c, pc) ||
+	    read_word(c, bp, &caller_bp) != 0)
+		return -1;
+	memset(c->injected, 0, sizeof c->injected);
+	for (int r = 0; r < REG_PCN; r++)
+		if (unw_get_reg(cursor, r, &v) == 0)
+			c->injected[r] = v;
+	c->injected[6] = caller_bp;
+	c->injected[REG_SPN] = bp + 16;
+	c->injected[REG_PCN] = pc;
+	c->has_injected = 1;
+	return 0;
+#else
+	(void)c;
+	(void)cursor;
+	return -1;
+#endif
+}
+
 /* Returns 1 when libunwind stopped on an error (not at the outermost
  * frame, not at the cap): the stack may go on. */
 static int with_libunwind(struct ctx *c, struct unwind_stack *out)
@@ -269,10 +443,13 @@ static int with_libunwind(struct ctx *c, struct unwind_stack *out)
 			last_ip = ip;
 			last_sp = sp;
 			/* Frames below are return addresses, except below a
-			 * signal trampoline: mark_signal_frames() sees to
-			 * those (unw_is_signal_frame answers for the frame
+			 * signal trampoline: cut_trampolines() sees to those
+			 * (unw_is_signal_frame answers for the frame
 			 * libunwind last looked up, one late in 1.6). */
 			exact = 0;
+			if (is_go_sigpanic(c, ip) &&
+			    save_injected(c, &cursor) == 0)
+				break;
 			step = unw_step(&cursor);
 		} while (step > 0 && out->n < UNWIND_MAX_FRAMES);
 		if (step > 0 && out->n == UNWIND_MAX_FRAMES)
@@ -628,6 +805,8 @@ int unwind_stack(const struct record *rec, pid_t pid,
 		return -ENOMEM;
 	cur = &c;
 	read_exec_ranges(&c);
+	if (rec->is_sent)
+		find_go_sigpanic(&c);
 	c.upt = _UPT_create(pid);
 	for (hops = 0;; hops++) {
 		size_t i;
@@ -636,6 +815,12 @@ int unwind_stack(const struct record *rec, pid_t pid,
 		r = unwind_from_regs(&c, out);
 		if (r != 0 || hops == SIGNAL_HOPS_MAX)
 			break;
+		if (c.has_injected) {
+			/* Go's sigpanic: restart at the faulting frame. */
+			memcpy(c.regs, c.injected, sizeof c.regs);
+			c.has_injected = 0;
+			continue;
+		}
 		/* The innermost trampoline decides; the frames of the
 		 * program's handler lie above it. */
 		for (i = 0; i < out->n && !is_sigreturn(&c, out->pc[i]); i++)

@@ -236,6 +236,57 @@ static void python_faulthandler_counts_the_fault_wrapper(void **state)
 	run_free(&n);
 }
 
+/* Go with cgo: the example is built only when Go is installed. */
+static char *go_example(void)
+{
+	char *prog = su_example("crash_go_cgo");
+
+	if (access(prog, X_OK) != 0)
+		fail_msg("'%s' was not built: Go is not installed "
+			 "(scripts/setup.sh installs golang-go)", prog);
+	return prog;
+}
+
+/* GOTRACEBACK=crash: the runtime's SIGABRT after its traceback is
+ * counted as the fault in the C code, through Go's signal plumbing. */
+static void go_cgo_crash_names_the_c_frames_wrapper(void **state)
+{
+	static const char *const lines[] = {
+		SU_F("write_null", 2), SU_F("crash_in_c", 0),
+		SU_F("_cgo_[0-9a-f]+_Cfunc_crash_in_c", [0-9]+),
+		"runtime\\.asmcgocall(\\.abi0)?:" SU_HEX, "*.+", NULL
+	};
+	char *prog = go_example();
+	char *argv[] = { prog, NULL };
+	struct run r;
+
+	(void)state;
+	run_crash(WRAPPER, argv, "GOTRACEBACK=crash", &r);
+	expect_signal(&r, SIGABRT, "crash_go_cgo");
+	expect_lines(&r, "crash_go_cgo GOTRACEBACK=crash", lines);
+	run_free(&r);
+	free(prog);
+}
+
+/* Go's default: the runtime prints its traceback and exits 2, which is
+ * no crash (docs/stack-counters.md "Go"): nothing is counted. */
+static void go_cgo_fault_exits_2_and_is_not_a_crash_wrapper(void **state)
+{
+	char *prog = go_example();
+	char *argv[] = { prog, NULL };
+	struct run r;
+
+	(void)state;
+	run_crash(WRAPPER, argv, "GOTRACEBACK", &r);
+	if (!WIFEXITED(r.bare) || WEXITSTATUS(r.bare) != 2)
+		fail_msg("crash_go_cgo bare: %s, expected exit 2",
+			 tu_describe_status(r.bare));
+	if (r.name)
+		fail_msg("an exit 2 was counted as a crash:\n%s", r.name);
+	run_free(&r);
+	free(prog);
+}
+
 /* valgrind: the crash is the client program's, in its counter file. */
 static void valgrind_crash_is_counted_for_the_client_program_wrapper(
 	void **state)
@@ -276,6 +327,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test(python_faulthandler_counts_the_fault_wrapper),
 		cmocka_unit_test(
 		valgrind_crash_is_counted_for_the_client_program_wrapper),
+		cmocka_unit_test(go_cgo_crash_names_the_c_frames_wrapper),
+		cmocka_unit_test(
+		go_cgo_fault_exits_2_and_is_not_a_crash_wrapper),
 	};
 	struct rlimit nocore = { 0, 0 };
 
