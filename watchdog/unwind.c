@@ -625,9 +625,9 @@ static int unwind_from_regs(struct ctx *c, struct unwind_stack *out)
  * sent the signal itself and the unwinder could not get through the
  * handler (Go's runtime.sigtramp has no CFI libunwind reads), by looking
  * for its address on the stack between the handler's SP and a little
- * past the outermost frame unwound: the word the kernel pushed as the
- * handler's return address, checked by the code it points to and by the
- * siginfo after it.
+ * past the outermost frame unwound (256 KiB at most): the word the
+ * kernel pushed as the handler's return address, checked by the code it
+ * points to and by the siginfo after it.
  *
  * x86-64 rt_sigframe after that return address (the address of uc is
  * the trampoline frame's SP; Linux arch/x86/include/asm/sigframe.h, uapi
@@ -648,6 +648,7 @@ static int unwind_from_regs(struct ctx *c, struct unwind_stack *out)
  */
 #define SIGNAL_HOPS_MAX 4
 #define SIGNAL_SCAN_SLACK 4096
+#define SIGNAL_SCAN_MAX (256u * 1024)
 #if defined(__x86_64__)
 #define SIGFRAME_MCONTEXT 40
 #define SIGFRAME_SIGINFO 304
@@ -734,6 +735,9 @@ static int scan_signal_frame(struct ctx *c, const struct unwind_stack *st)
 	if (st->n == 0 || !st->sp[0] || st->sp[st->n - 1] < st->sp[0])
 		return 0;
 	end = st->sp[st->n - 1] + SIGNAL_SCAN_SLACK;
+	/* The stack pointers are the child's word: a bound of our own. */
+	if (end - st->sp[0] > SIGNAL_SCAN_MAX)
+		end = st->sp[0] + SIGNAL_SCAN_MAX;
 	for (at = st->sp[0] & ~(uint64_t)7; at < end; at += 8) {
 		if (read_word(c, at, &w) != 0)
 			return 0;

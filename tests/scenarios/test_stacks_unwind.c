@@ -3,8 +3,8 @@
  * (docs/stack-counters.md "Unwinding"): a program that maps its own
  * executable and libc again as data keeps its frames; a program whose
  * own fault handler raises the signal again (as Python's faulthandler
- * does) is counted as the fault it caught, exactly as the same crash
- * without the handler; real python3 -X faulthandler likewise; Go with
+ * does) or aborts is counted as the fault it caught, exactly as the same
+ * crash without the handler; real python3 -X faulthandler likewise; Go with
  * cgo and valgrind, when installed.
  *
  * Each crash runs bare too, and must die the same way under tmwatch.
@@ -177,24 +177,29 @@ static void executable_mapped_again_as_data_keeps_its_frames_preload_only(
 static void handler_reraises(enum mode mode)
 {
 	static const char *const lines[] = {
-		SU_F("write_null", 2), SU_F("main", 9), SU_MAIN_TAIL, NULL
+		SU_F("write_null", 2), SU_F("main", 10), SU_MAIN_TAIL, NULL
 	};
 	char *prog = su_example("crash_own_handler_raises");
 	char *with[] = { prog, NULL }, *without[] = { prog, "none", NULL };
-	struct run h, n;
+	char *aborts[] = { prog, "abort", NULL };
+	struct run h, n, a;
 
 	run_crash(mode, with, NULL, &h);
 	run_crash(mode, without, NULL, &n);
+	run_crash(mode, aborts, NULL, &a);
 	expect_signal(&h, SIGSEGV, "crash_own_handler_raises");
 	expect_signal(&n, SIGSEGV, "crash_own_handler_raises none");
+	expect_signal(&a, SIGABRT, "crash_own_handler_raises abort");
 	expect_lines(&n, "crash_own_handler_raises none", lines);
 	expect_same(&h, &n, "crash_own_handler_raises");
+	expect_same(&a, &n, "crash_own_handler_raises abort");
 	run_free(&h);
 	run_free(&n);
+	run_free(&a);
 	free(prog);
 }
 
-static void own_handler_raising_the_fault_again_counts_the_fault_wrapper(
+static void own_handler_raising_or_aborting_counts_the_fault_wrapper(
 	void **state)
 {
 	(void)state;
@@ -202,7 +207,7 @@ static void own_handler_raising_the_fault_again_counts_the_fault_wrapper(
 }
 
 static void
-own_handler_raising_the_fault_again_counts_the_fault_preload_only(
+own_handler_raising_or_aborting_counts_the_fault_preload_only(
 	void **state)
 {
 	(void)state;
@@ -321,9 +326,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test(
 		executable_mapped_again_as_data_keeps_its_frames_preload_only),
 		cmocka_unit_test(
-		own_handler_raising_the_fault_again_counts_the_fault_wrapper),
+		own_handler_raising_or_aborting_counts_the_fault_wrapper),
 		cmocka_unit_test(
-		own_handler_raising_the_fault_again_counts_the_fault_preload_only),
+		own_handler_raising_or_aborting_counts_the_fault_preload_only),
 		cmocka_unit_test(python_faulthandler_counts_the_fault_wrapper),
 		cmocka_unit_test(
 		valgrind_crash_is_counted_for_the_client_program_wrapper),
