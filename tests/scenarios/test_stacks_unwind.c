@@ -143,7 +143,7 @@ static void expect_signal(const struct run *r, int sig, const char *what)
 }
 
 /* Item: executable and libc mapped again far below as data. */
-static void maps_self_as_data(enum mode mode)
+static void maps_self_as_data(enum mode mode, const char *extra)
 {
 	static const char *const lines[] = {
 		SU_F("write_null", 2), SU_F("main", 11), SU_MAIN_TAIL, NULL
@@ -152,7 +152,7 @@ static void maps_self_as_data(enum mode mode)
 	char *argv[] = { prog, NULL };
 	struct run r;
 
-	run_crash(mode, argv, NULL, &r);
+	run_crash(mode, argv, extra, &r);
 	expect_signal(&r, SIGSEGV, "crash_maps_self_as_data");
 	expect_lines(&r, "crash_maps_self_as_data", lines);
 	run_free(&r);
@@ -163,18 +163,26 @@ static void executable_mapped_again_as_data_keeps_its_frames_wrapper(
 	void **state)
 {
 	(void)state;
-	maps_self_as_data(WRAPPER);
+	maps_self_as_data(WRAPPER, NULL);
+}
+
+/* libdw's unwinder (the fallback) reads the module table on its own. */
+static void executable_mapped_again_as_data_keeps_its_frames_libdw_wrapper(
+	void **state)
+{
+	(void)state;
+	maps_self_as_data(WRAPPER, "TMWATCH_UNWINDER=libdw");
 }
 
 static void executable_mapped_again_as_data_keeps_its_frames_preload_only(
 	void **state)
 {
 	(void)state;
-	maps_self_as_data(PRELOAD);
+	maps_self_as_data(PRELOAD, NULL);
 }
 
 /* Item: the program's own handler raises the fault again. */
-static void handler_reraises(enum mode mode)
+static void handler_reraises(enum mode mode, const char *extra)
 {
 	static const char *const lines[] = {
 		SU_F("write_null", 2), SU_F("main", 10), SU_MAIN_TAIL, NULL
@@ -184,9 +192,9 @@ static void handler_reraises(enum mode mode)
 	char *aborts[] = { prog, "abort", NULL };
 	struct run h, n, a;
 
-	run_crash(mode, with, NULL, &h);
-	run_crash(mode, without, NULL, &n);
-	run_crash(mode, aborts, NULL, &a);
+	run_crash(mode, with, extra, &h);
+	run_crash(mode, without, extra, &n);
+	run_crash(mode, aborts, extra, &a);
 	expect_signal(&h, SIGSEGV, "crash_own_handler_raises");
 	expect_signal(&n, SIGSEGV, "crash_own_handler_raises none");
 	expect_signal(&a, SIGABRT, "crash_own_handler_raises abort");
@@ -203,7 +211,14 @@ static void own_handler_raising_or_aborting_counts_the_fault_wrapper(
 	void **state)
 {
 	(void)state;
-	handler_reraises(WRAPPER);
+	handler_reraises(WRAPPER, NULL);
+}
+
+static void own_handler_raising_or_aborting_counts_the_fault_libdw_wrapper(
+	void **state)
+{
+	(void)state;
+	handler_reraises(WRAPPER, "TMWATCH_UNWINDER=libdw");
 }
 
 static void
@@ -211,7 +226,7 @@ own_handler_raising_or_aborting_counts_the_fault_preload_only(
 	void **state)
 {
 	(void)state;
-	handler_reraises(PRELOAD);
+	handler_reraises(PRELOAD, NULL);
 }
 
 /* The real thing: CPython's faulthandler, as pytest enables it. */
@@ -326,7 +341,11 @@ int main(int argc, char **argv)
 		cmocka_unit_test(
 		executable_mapped_again_as_data_keeps_its_frames_preload_only),
 		cmocka_unit_test(
+		executable_mapped_again_as_data_keeps_its_frames_libdw_wrapper),
+		cmocka_unit_test(
 		own_handler_raising_or_aborting_counts_the_fault_wrapper),
+		cmocka_unit_test(
+		own_handler_raising_or_aborting_counts_the_fault_libdw_wrapper),
 		cmocka_unit_test(
 		own_handler_raising_or_aborting_counts_the_fault_preload_only),
 		cmocka_unit_test(python_faulthandler_counts_the_fault_wrapper),
