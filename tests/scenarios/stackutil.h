@@ -67,7 +67,8 @@ size_t su_counters(const char *store, const char *prefix, char ***names,
  * lies inside its module file when that file can be found (examples,
  * system library and program directories, files this process maps).
  * Returns 1, or 0 with *WHY (malloc'd) naming the frame. su_counters
- * applies it to every stack counter it reads and fails the test. */
+ * applies it to every stack counter it reads and fails the test, and
+ * test_scenarios.c to every counter of each store it dumps. */
 int su_offsets_are_sane(const char *name, char **why);
 
 /* su_free_list frees N strings and the array. */
