@@ -625,7 +625,7 @@ static int unwind_from_regs(struct ctx *c, struct unwind_stack *out)
  * sent the signal itself and the unwinder could not get through the
  * handler (Go's runtime.sigtramp has no CFI libunwind reads), by looking
  * for its address on the stack between the handler's SP and a little
- * past the outermost frame unwound (256 KiB at most): the word the
+ * past the outermost frame unwound (64 KiB at most): the word the
  * kernel pushed as the handler's return address, checked by the code it
  * points to and by the siginfo after it.
  *
@@ -648,7 +648,7 @@ static int unwind_from_regs(struct ctx *c, struct unwind_stack *out)
  */
 #define SIGNAL_HOPS_MAX 4
 #define SIGNAL_SCAN_SLACK 4096
-#define SIGNAL_SCAN_MAX (256u * 1024)
+#define SIGNAL_SCAN_MAX (64u * 1024)
 #if defined(__x86_64__)
 #define SIGFRAME_MCONTEXT 40
 #define SIGFRAME_SIGINFO 304
