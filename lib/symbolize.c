@@ -302,8 +302,15 @@ static int parse_maps_line(char *line, uint64_t *start, uint64_t *end,
 	return **path == '/' && *inode != 0 ? 0 : -1;
 }
 
+/* A file mapped twice is two modules: each load starts at file offset 0
+ * and its later segments lie within IMAGE_SLACK (segment alignment) of
+ * that start minus their offset. A far copy (Ruby maps its executable
+ * again as data) must not lend its address to the code's bias. */
+#define IMAGE_SLACK (16u << 20)
+
 static struct module *find_or_add(struct tm__symbolizer *s, const char *path,
-				  unsigned long inode)
+				  unsigned long inode, uint64_t start,
+				  uint64_t offset)
 {
 	struct module *m;
 	size_t len = strlen(path), dl = sizeof DELETED - 1;
@@ -314,7 +321,9 @@ static struct module *find_or_add(struct tm__symbolizer *s, const char *path,
 	for (size_t i = s->nmods; i-- > 0;) {
 		m = &s->mods[i];
 		if (m->inode == inode && strlen(m->path) == len &&
-		    memcmp(m->path, path, len) == 0)
+		    memcmp(m->path, path, len) == 0 && offset != 0 &&
+		    start - offset - (m->first_start - m->first_offset) <
+		    IMAGE_SLACK)
 			return m;
 	}
 	if (s->nmods == MODULES_MAX)
@@ -358,7 +367,7 @@ static int read_maps(struct tm__symbolizer *s)
 		if (parse_maps_line(line, &start, &end, perms, &offset,
 				    &inode, &file) != 0)
 			continue;
-		m = find_or_add(s, file, inode);
+		m = find_or_add(s, file, inode, start, offset);
 		if (!m) {
 			r = -ENOMEM;
 			break;

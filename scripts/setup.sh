@@ -11,6 +11,7 @@ packages=(
   clang libclang-rt-14-dev   # libFuzzer targets
   g++ binutils util-linux procps tmux python3 curl
   chromium libjs-chart.js    # the collector dashboard and its browser test
+  valgrind golang-go   # tests/scenarios/test_stacks_unwind.c
 )
 
 missing=()

@@ -9,6 +9,7 @@
  * itself: the user's line belongs to crashlog.c.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -17,11 +18,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "count.h"
 #include "crash.h"
 #include "crashlog.h"
 #include "mode.h"
+#include "modules.h"
 #include "msg.h"
 #include "name.h"
 #include "paths.h"
@@ -87,6 +90,59 @@ static void symcache_dir(char *buf, size_t cap)
 		buf[0] = 0;
 }
 
+/* Is EXE a valgrind tool (/usr/libexec/valgrind/memcheck-amd64-linux)? */
+static int is_valgrind_tool(const char *exe)
+{
+	const char *base = strrchr(exe, '/');
+	size_t len;
+
+	if (!base || base - exe < 9 || strncmp(base - 9, "/valgrind", 9))
+		return 0;
+	len = strlen(++base);
+	return len > 6 && strcmp(base + len - 6, "-linux") == 0;
+}
+
+/* Fills *ID for the crashed program. Under valgrind the executable the
+ * kernel ran is the tool; the program the user ran is its client, which
+ * the tool loads as code, and the crash is the client's
+ * (docs/stack-counters.md "Valgrind"). The client's path is the
+ * record's (valgrind answers the client's /proc/self/exe), believed only
+ * when the module table shows that file loaded as code; the file is read
+ * through /proc/PID/map_files. */
+static int identify(pid_t pid, const struct record *rec,
+		    struct tm__identity *id)
+{
+	struct modules_table mods = { NULL, 0 };
+	const struct modules_mapping *m;
+	struct tm__identity client;
+	char link[64], tool[4096], file[128], version[128];
+	ssize_t n;
+	int r = count_identify(pid, rec->exe, id), fd;
+
+	snprintf(link, sizeof link, "/proc/%d/exe", (int)pid);
+	n = readlink(link, tool, sizeof tool - 1);
+	if (r != 0 || n <= 0 || !rec->exe[0])
+		return r;
+	tool[n] = 0;
+	if (!is_valgrind_tool(tool) || modules_read(pid, &mods) != 0)
+		return r;
+	m = modules_find_loaded(&mods, rec->exe);
+	snprintf(file, sizeof file, "/proc/%d/map_files/%llx-%llx", (int)pid,
+		 m ? (unsigned long long)m->start : 0ULL,
+		 m ? (unsigned long long)m->end : 0ULL);
+	fd = m ? open(file, O_RDONLY | O_CLOEXEC) : -1;
+	if (count_env_version(pid, version, sizeof version) != 1)
+		version[0] = 0;
+	if (fd >= 0 && tm__identity_from_elf(rec->exe, fd,
+					     version[0] ? version : NULL,
+					     &client) == 0)
+		*id = client;
+	if (fd >= 0)
+		close(fd);
+	modules_free(&mods);
+	return r;
+}
+
 /* The stderr line of the direct child's crash waits for its death, so it
  * follows the program's own last words; a descendant's is printed at once
  * (the watchdog never sees descendants die). */
@@ -109,7 +165,7 @@ static void count_stack(const struct crash_options *opt,
 	int have_id, r;
 
 	/* Identity first: /proc/PID/exe is only there while it waits. */
-	have_id = count_identify(pid, rec->exe, &id) != -ESRCH;
+	have_id = identify(pid, rec, &id) != -ESRCH;
 	memset(&st, 0, sizeof st);
 	r = unwind_stack(rec, pid, &st);
 #if defined(__x86_64__) || defined(__i386__)
@@ -171,7 +227,7 @@ static void count_stack(const struct crash_options *opt,
  * it. */
 int crash_handle(const struct crash_options *opt, struct intake_crash *c)
 {
-	struct intake_modules mods = { NULL, 0 };
+	struct modules_table mods = { NULL, 0 };
 	static struct record rec;
 	const char *why = "incomplete record";
 	int r = TM_EMALFORMED;
@@ -187,12 +243,12 @@ int crash_handle(const struct crash_options *opt, struct intake_crash *c)
 		goto ack;
 	}
 	if (opt->debug_dir)
-		(void)intake_read_modules(c->pid, &mods);
+		(void)modules_read(c->pid, &mods);
 	count_stack(opt, &rec, c->pid);
 	if (opt->debug_dir)
 		(void)recorddump_write(opt->debug_dir, &rec, &mods, c->bytes,
 				       c->len);
-	intake_modules_free(&mods);
+	modules_free(&mods);
 ack:
 	intake_ack(c);
 	return r;

@@ -70,11 +70,11 @@ static void put_escaped(FILE *f, const char *s)
 
 /* recorddump_write: see recorddump.h. */
 int recorddump_write(const char *dir, const struct record *r,
-		     const struct intake_modules *m, const void *bytes,
+		     const struct modules_table *m, const void *bytes,
 		     size_t len)
 {
 	const struct tm_crash_record *h = &r->hdr;
-	const struct intake_mapping *pcm = intake_module_at(m, h->pc);
+	const struct modules_mapping *pcm = modules_at(m, h->pc);
 	char name[128], *text = NULL;
 	size_t tlen = 0, i;
 	FILE *f;
@@ -103,7 +103,7 @@ int recorddump_write(const char *dir, const struct record *r,
 	fputs("pc_module ", f);
 	put_escaped(f, pcm ? pcm->path : "-");
 	for (i = 0; i < m->n; i++) {
-		const struct intake_mapping *mp = &m->map[i];
+		const struct modules_mapping *mp = &m->map[i];
 		size_t k;
 
 		fprintf(f, "map 0x%llx-0x%llx %s 0x%llx ",

@@ -11,14 +11,14 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "intake.h"
+#include "modules.h"
 #include "record.h"
 
 /* recorddump_write writes DIR/record-PID-TID.bin (the raw bytes) and
  * DIR/record-PID-TID.txt ("key value" lines, then one "map" line per
  * mapping), each by temp file + rename. Returns 0 or -errno. */
 int recorddump_write(const char *dir, const struct record *r,
-		     const struct intake_modules *m, const void *bytes,
+		     const struct modules_table *m, const void *bytes,
 		     size_t len);
 
 /* recorddump_malformed writes DIR/malformed-PID.txt naming WHY, and the

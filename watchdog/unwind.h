@@ -31,12 +31,17 @@ struct unwind_stack {
 	/* 1: pc[i] is an exact PC (the fault, or a frame a signal
 	 * interrupted); 0: a return address (symbolize looks up pc - 1). */
 	unsigned char is_exact[UNWIND_MAX_FRAMES];
+	/* The stack pointer of each frame, as the unwinder restored it. */
+	uint64_t sp[UNWIND_MAX_FRAMES];
 	size_t n;
 	enum unwind_method method;
 	int is_wild_pc;		/* pc[0] was in no module (NULL or wild
 				   function pointer): pc[1] is the return
 				   address read at SP */
 	int is_truncated;	/* UNWIND_MAX_FRAMES reached */
+	int is_from_signal_frame; /* the program's own handler re-raised
+				   the fault: pc[0] is the fault it caught
+				   (its frames and the trampoline cut) */
 	int used_stack_copy;	/* some memory came from the record's copy
 				   because process_vm_readv refused it */
 };
@@ -46,7 +51,9 @@ struct unwind_stack {
  * remote API over the record's registers, the child's memory through
  * process_vm_readv (the record's stack copy where that fails) and
  * libunwind-ptrace's unwind-table lookup; libdw's unwinder when
- * libunwind gives fewer than two frames. Returns 0 (OUT->n >= 1: at
+ * libunwind gives fewer than two frames. Signal trampolines never appear
+ * in OUT; when the program's own handler re-raised the fault the record
+ * reports, OUT starts at the fault it caught. Returns 0 (OUT->n >= 1: at
  * least the faulting PC), TM_EMALFORMED when the record's registers are
  * unusable (arch not ours), or -ENOMEM. */
 int unwind_stack(const struct record *rec, pid_t pid,

@@ -10,7 +10,10 @@
  * plays the watchdog. Built by tests/pipeline/CMakeLists.txt (it needs
  * the watchdog's stage files and the crashers), output in bench/.
  *
- * usage: bench_unwind [RUNS] [CRASHER]   (default 200, the -O2 crasher)
+ * usage: bench_unwind [RUNS] [CRASHER] [SCENARIO]
+ *        (default 200, the -O2 crasher, segv; "abort" measures a signal
+ *        the program sends itself, where the unwinder also looks for a
+ *        signal frame on the stack and for Go's runtime.sigpanic)
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -131,6 +134,7 @@ int main(int argc, char **argv)
 {
 	int runs = argc > 1 ? atoi(argv[1]) : 200;
 	const char *crasher = argc > 2 ? argv[2] : CRASHER_O2;
+	const char *scenario = argc > 3 ? argv[3] : "segv";
 	double *base = calloc((size_t)runs, sizeof *base);
 	double *full = calloc((size_t)runs, sizeof *full);
 	double *stages = calloc((size_t)runs, sizeof *stages);
@@ -142,14 +146,14 @@ int main(int argc, char **argv)
 		return 2;
 	for (int i = 0; i < runs; i++) {
 		base[i] = run(crasher, "none", &dummy, name);
-		full[i] = run(crasher, "segv", &stages[i], name);
+		full[i] = run(crasher, scenario, &stages[i], name);
 	}
 	qsort(base, (size_t)runs, sizeof *base, cmp);
 	qsort(full, (size_t)runs, sizeof *full, cmp);
 	qsort(stages, (size_t)runs, sizeof *stages, cmp);
 	getrusage(RUSAGE_SELF, &ru);
 	printf("counter name:\n%s\n\n", name);
-	printf("runs: %d of %s\n", runs, crasher);
+	printf("runs: %d of %s %s\n", runs, crasher, scenario);
 	printf("baseline (run, exit, reap):      median %.2f ms, p99 %.2f ms\n",
 	       base[runs / 2], base[runs * 99 / 100]);
 	printf("crash to name (run, crash, ack): median %.2f ms, p99 %.2f ms"

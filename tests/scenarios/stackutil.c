@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -118,6 +119,89 @@ static int wanted(const char *name, const char *prefix)
 	return prefix[pl - 1] == ':' || name[pl] == '\n' || name[pl] == '\0';
 }
 
+/* Directories where a module-only frame's file may be: the examples,
+ * the programs' and libraries' usual homes, and those of every file the
+ * test itself maps (libc's, whatever the multiarch path). */
+static int module_size(const char *base, uint64_t *size)
+{
+	static const char *const fixed[] = {
+		"/usr/bin", "/bin", "/lib64", "/usr/lib64",
+		"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu",
+		"/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu",
+		"/usr/libexec/valgrind", "/usr/lib/go-1.19/bin",
+	};
+	const char *ex = getenv("TMWATCH_EXAMPLES");
+	char line[4096];
+	struct stat st;
+	FILE *maps;
+	int found = 0;
+
+	if (strchr(base, '/') || !*base)
+		return 0;
+	for (size_t i = 0; i <= sizeof fixed / sizeof fixed[0]; i++) {
+		const char *dir = i ? fixed[i - 1] : ex;
+		char *p;
+
+		if (!dir)
+			continue;
+		p = tu_path(dir, base);
+		found = stat(p, &st) == 0 && S_ISREG(st.st_mode);
+		free(p);
+		if (found) {
+			*size = (uint64_t)st.st_size;
+			return 1;
+		}
+	}
+	maps = fopen("/proc/self/maps", "re");
+	while (maps && !found && fgets(line, sizeof line, maps)) {
+		char *path = strchr(line, '/'), *slash;
+
+		if (!path)
+			continue;
+		path[strcspn(path, "\n")] = 0;
+		slash = strrchr(path, '/');
+		if (strcmp(slash + 1, base) == 0 && stat(path, &st) == 0) {
+			*size = (uint64_t)st.st_size;
+			found = 1;
+		}
+	}
+	if (maps)
+		fclose(maps);
+	return found;
+}
+
+int su_offsets_are_sane(const char *name, char **why)
+{
+	char *copy = strdup(name), *save = NULL, *line;
+	int ok = 1;
+
+	*why = NULL;
+	(void)strtok_r(copy, "\n", &save); /* the event line */
+	while (ok && (line = strtok_r(NULL, "\n", &save))) {
+		char *colon = strrchr(line, ':'), *hex;
+		uint64_t off, size;
+
+		if (!colon || !(hex = strstr(colon, "+0x")))
+			continue; /* "…", "truncated" */
+		off = strtoull(hex + 3, NULL, 16);
+		*colon = 0;
+		if (off >= SU_OFFSET_MAX) {
+			ok = asprintf(why, "frame '%s:%s': offset 0x%llx is "
+				      "an address, not an offset", line,
+				      colon + 1, (unsigned long long)off) < 0;
+		} else if (module_size(line, &size) && off >= size) {
+			ok = asprintf(why, "frame '%s:%s': offset 0x%llx is "
+				      "past the end of the module file "
+				      "(%llu bytes)", line, colon + 1,
+				      (unsigned long long)off,
+				      (unsigned long long)size) < 0;
+		}
+		*colon = ':';
+	}
+	free(copy);
+	return ok;
+}
+
 size_t su_counters(const char *store, const char *prefix, char ***names,
 		   uint64_t **values, char ***programs)
 {
@@ -141,6 +225,12 @@ size_t su_counters(const char *store, const char *prefix, char ***names,
 			fail_msg("counter file '%s' unreadable: %s", path,
 				 why);
 		for (size_t i = 0; i < f.ncounters; i++) {
+			char *why;
+
+			if (strchr(f.counters[i].name, '\n') &&
+			    !su_offsets_are_sane(f.counters[i].name, &why))
+				fail_msg("counter\n%s\n--- in '%s': %s",
+					 f.counters[i].name, path, why);
 			if (!wanted(f.counters[i].name, prefix))
 				continue;
 			*names = realloc(*names, (n + 1) * sizeof(char *));

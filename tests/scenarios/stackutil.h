@@ -52,9 +52,24 @@ char *su_lines(const char *const *expected);
  * stack counter), or with PREFIX when it ends in ':': their names in
  * *NAMES (malloc'd copies), values in *VALUES and the program names of
  * their files (the PROG of PROG@VER-...) in *PROGRAMS. Returns their
- * number. */
+ * number. Fails the test when a stack counter it reads fails
+ * su_offsets_are_sane, whatever PREFIX. */
 size_t su_counters(const char *store, const char *prefix, char ***names,
 		   uint64_t **values, char ***programs);
+
+/* Bound on any +0x offset in a frame line: no function, and no module
+ * of the scenarios, is this large; an address or a distance between two
+ * mappings is (a module table with a wrong bias gives those). */
+#define SU_OFFSET_MAX 0x4000000ull
+
+/* su_offsets_are_sane checks every frame line of the stack counter NAME:
+ * no +0x offset reaches SU_OFFSET_MAX, and a module-only frame's offset
+ * lies inside its module file when that file can be found (examples,
+ * system library and program directories, files this process maps).
+ * Returns 1, or 0 with *WHY (malloc'd) naming the frame. su_counters
+ * applies it to every stack counter it reads and fails the test, and
+ * test_scenarios.c to every counter of each store it dumps. */
+int su_offsets_are_sane(const char *name, char **why);
 
 /* su_free_list frees N strings and the array. */
 void su_free_list(char **list, size_t n);

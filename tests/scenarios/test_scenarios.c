@@ -31,6 +31,7 @@
 
 #include <cmocka.h>
 
+#include "stackutil.h"
 #include "testutil.h"
 
 #define RUN_TIMEOUT_MS 30000
@@ -334,6 +335,37 @@ static const char *signame(int sig)
 	}
 }
 
+/* Checks every stack counter of a `tmwatch telemetry dump` (a "N\tNAME"
+ * line, then one "\t  FRAME" line per frame) with su_offsets_are_sane:
+ * no frame of any scenario carries an address. */
+static void check_offsets(const char *dump)
+{
+	char *copy = strdup(dump), *save = NULL, *line, *name = NULL, *why;
+	size_t len = 0;
+
+	for (line = strtok_r(copy, "\n", &save);;
+	     line = strtok_r(NULL, "\n", &save)) {
+		int is_frame = line && strncmp(line, "\t  ", 3) == 0;
+
+		if (name && !is_frame) {
+			if (!su_offsets_are_sane(name, &why))
+				fail_msg("%s\n--- %s", name, why);
+			free(name);
+			name = NULL;
+		}
+		if (!line)
+			break;
+		if (is_frame && name) {
+			name = realloc(name, len + strlen(line) + 2);
+			len += (size_t)sprintf(name + len, "\n%s", line + 3);
+		} else if (!is_frame && line[0] != '#' && strchr(line, '\t')) {
+			name = strdup(strchr(line, '\t') + 1);
+			len = strlen(name);
+		}
+	}
+	free(copy);
+}
+
 /* The watchdog counts crash/signal:NAME (and crash/no-record:NAME) into
  * the crashing program's file in the fresh store of this test. */
 static void check_counted(const char *counter)
@@ -346,6 +378,7 @@ static void check_counted(const char *counter)
 	assert_int_equal(st, 0);
 	if (!strstr(out, counter))
 		fail_msg("counter '%s' not in the store:\n%s", counter, out);
+	check_offsets(out);
 	free(out);
 }
 

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* test_intake.c -- watchdog/intake.c, the watchdog's end of the crash
- * channel: hellos are taken or dropped, records are read with a bound,
- * and the module table has bias and build-id.
+ * channel: hellos are taken or dropped, records are read with a bound.
  *
  * intake.c belongs to the tmwatch executable, not libtmwatch, so it is
  * compiled in here (watchdog/ is on the include path). The "crashing
@@ -122,35 +121,12 @@ static void intake_refuses_record_claiming_too_much(void **state)
 	close(wd);
 }
 
-static void intake_module_table_has_bias_and_build_id(void **state)
-{
-	struct intake_modules m;
-	const struct intake_mapping *me;
-	char self[4096];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-	(void)state;
-	assert_true(n > 0);
-	self[n] = '\0';
-	assert_int_equal(intake_read_modules(getpid(), &m), 0);
-	me = intake_module_at(&m, (uint64_t)(uintptr_t)
-			      intake_module_table_has_bias_and_build_id);
-	assert_non_null(me);
-	assert_string_equal(me->path, self);
-	assert_true(me->is_elf);
-	assert_true(me->build_id_len >= 16);
-	assert_null(intake_module_at(&m, 0));
-	intake_modules_free(&m);
-	assert_int_equal(m.n, 0);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(intake_takes_hello_and_whole_record),
 		cmocka_unit_test(intake_drops_hello_with_bad_magic),
 		cmocka_unit_test(intake_refuses_record_claiming_too_much),
-		cmocka_unit_test(intake_module_table_has_bias_and_build_id),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

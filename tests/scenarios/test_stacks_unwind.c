@@ -1,0 +1,364 @@
+/* SPDX-License-Identifier: MIT */
+/* test_stacks_unwind.c -- unwinding correctness through the real tmwatch
+ * (docs/stack-counters.md "Unwinding"): a program that maps its own
+ * executable and libc again as data keeps its frames; a program whose
+ * own fault handler raises the signal again (as Python's faulthandler
+ * does) or aborts is counted as the fault it caught, exactly as the same
+ * crash without the handler; real python3 -X faulthandler likewise; Go with
+ * cgo and valgrind, when installed.
+ *
+ * Each crash runs bare too, and must die the same way under tmwatch.
+ * Every stack counter read goes through su_counters, which also fails on
+ * an address-derived offset (su_offsets_are_sane). Argument: a cmocka
+ * test-name filter.
+ */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "stackutil.h"
+#include "testutil.h"
+
+#define RUN_TIMEOUT_MS 60000
+#define ARGS_MAX 16
+
+enum mode { WRAPPER, PRELOAD };
+
+struct run {
+	int bare;		/* wait status of the bare run */
+	int watched;		/* under tmwatch */
+	char *name;		/* the one crash/crash counter, or NULL */
+	char *program;		/* whose counter file holds it */
+};
+
+/* Runs ARGV (argv[0] a path, NULL-terminated) bare, then under tmwatch in
+ * MODE with a fresh store, with EXTRA ("NAME=VALUE" or NULL) in the
+ * environment of both. Fails unless both end within the bound. */
+static void run_crash(enum mode mode, char *const *argv, const char *extra,
+		      struct run *r)
+{
+	char *store = tu_fresh_store("unwind-store");
+	char *state = tu_tmpdir("unwind-state");
+	char *xdg, *pre = NULL, *wargv[ARGS_MAX + 3], **names, **progs;
+	char *env[8] = { "TMWATCH_FD", "TMWATCH_FD_INO", "LD_PRELOAD",
+			 NULL, (char *)(extra ? extra : "TMWATCH_UNUSED"),
+			 NULL };
+	uint64_t *values;
+	size_t n = 0, i;
+
+	if (asprintf(&xdg, "XDG_STATE_HOME=%s", state) < 0)
+		fail();
+	env[3] = xdg;
+	r->bare = tu_run(argv, env, NULL, NULL, RUN_TIMEOUT_MS);
+	if (r->bare == -1)
+		fail_msg("'%s' run bare did not end within %d ms", argv[0],
+			 RUN_TIMEOUT_MS);
+	if (mode == PRELOAD) {
+		if (asprintf(&pre, "LD_PRELOAD=%s",
+			     su_env_or_die("TMWATCH_SHIM")) < 0)
+			fail();
+		env[2] = pre;
+		r->watched = tu_run(argv, env, NULL, NULL, RUN_TIMEOUT_MS);
+	} else {
+		wargv[n++] = (char *)su_env_or_die("TMWATCH_BIN");
+		wargv[n++] = "-q";
+		for (i = 0; argv[i] && n < ARGS_MAX + 2; i++)
+			wargv[n++] = argv[i];
+		wargv[n] = NULL;
+		r->watched = tu_run(wargv, env, NULL, NULL, RUN_TIMEOUT_MS);
+	}
+	if (r->watched == -1)
+		fail_msg("'%s' under tmwatch did not end within %d ms",
+			 argv[0], RUN_TIMEOUT_MS);
+	if (r->watched != r->bare)
+		fail_msg("'%s' died of %s bare but of %s under tmwatch",
+			 argv[0], tu_describe_status(r->bare),
+			 tu_describe_status(r->watched));
+	n = su_counters(store, "crash/crash", &names, &values, &progs);
+	if (n > 1) {
+		for (i = 0; i < n; i++)
+			fprintf(stderr, "%s\n", names[i]);
+		fail_msg("'%s': %zu crash/crash counters, expected one",
+			 argv[0], n);
+	}
+	r->name = n ? strdup(names[0]) : NULL;
+	r->program = n ? strdup(progs[0]) : NULL;
+	su_free_list(names, n);
+	su_free_list(progs, n);
+	free(values);
+	free(pre);
+	free(xdg);
+	tu_rmrf(store);
+	tu_rmrf(state);
+	free(store);
+	free(state);
+}
+
+static void run_free(struct run *r)
+{
+	free(r->name);
+	free(r->program);
+}
+
+static void expect_lines(const struct run *r, const char *what,
+			 const char *const *lines)
+{
+	if (!r->name)
+		fail_msg("%s: no crash/crash counter (died of %s)", what,
+			 tu_describe_status(r->watched));
+	if (!su_match(r->name, lines)) {
+		char *want = su_lines(lines);
+
+		fail_msg("%s: recorded name\n%s\n--- does not match the "
+			 "expected lines\ncrash/crash\n%s", what, r->name,
+			 want);
+	}
+}
+
+static void expect_same(const struct run *a, const struct run *b,
+			const char *what)
+{
+	if (!a->name || !b->name || strcmp(a->name, b->name) != 0)
+		fail_msg("%s: counted\n%s\n--- but the same crash without "
+			 "the handler is\n%s", what,
+			 a->name ? a->name : "(nothing)",
+			 b->name ? b->name : "(nothing)");
+}
+
+static void expect_signal(const struct run *r, int sig, const char *what)
+{
+	if (!WIFSIGNALED(r->bare) || WTERMSIG(r->bare) != sig)
+		fail_msg("%s: bare run died of %s, expected signal %d", what,
+			 tu_describe_status(r->bare), sig);
+}
+
+/* Item: executable and libc mapped again far below as data. */
+static void maps_self_as_data(enum mode mode, const char *extra)
+{
+	static const char *const lines[] = {
+		SU_F("write_null", 2), SU_F("main", 11), SU_MAIN_TAIL, NULL
+	};
+	char *prog = su_example("crash_maps_self_as_data");
+	char *argv[] = { prog, NULL };
+	struct run r;
+
+	run_crash(mode, argv, extra, &r);
+	expect_signal(&r, SIGSEGV, "crash_maps_self_as_data");
+	expect_lines(&r, "crash_maps_self_as_data", lines);
+	run_free(&r);
+	free(prog);
+}
+
+static void executable_mapped_again_as_data_keeps_its_frames_wrapper(
+	void **state)
+{
+	(void)state;
+	maps_self_as_data(WRAPPER, NULL);
+}
+
+/* libdw's unwinder (the fallback) reads the module table on its own. */
+static void executable_mapped_again_as_data_keeps_its_frames_libdw_wrapper(
+	void **state)
+{
+	(void)state;
+	maps_self_as_data(WRAPPER, "TMWATCH_UNWINDER=libdw");
+}
+
+static void executable_mapped_again_as_data_keeps_its_frames_preload_only(
+	void **state)
+{
+	(void)state;
+	maps_self_as_data(PRELOAD, NULL);
+}
+
+/* Item: the program's own handler raises the fault again. */
+static void handler_reraises(enum mode mode, const char *extra)
+{
+	static const char *const lines[] = {
+		SU_F("write_null", 2), SU_F("main", 10), SU_MAIN_TAIL, NULL
+	};
+	char *prog = su_example("crash_own_handler_raises");
+	char *with[] = { prog, NULL }, *without[] = { prog, "none", NULL };
+	char *aborts[] = { prog, "abort", NULL };
+	struct run h, n, a;
+
+	run_crash(mode, with, extra, &h);
+	run_crash(mode, without, extra, &n);
+	run_crash(mode, aborts, extra, &a);
+	expect_signal(&h, SIGSEGV, "crash_own_handler_raises");
+	expect_signal(&n, SIGSEGV, "crash_own_handler_raises none");
+	expect_signal(&a, SIGABRT, "crash_own_handler_raises abort");
+	expect_lines(&n, "crash_own_handler_raises none", lines);
+	expect_same(&h, &n, "crash_own_handler_raises");
+	expect_same(&a, &n, "crash_own_handler_raises abort");
+	run_free(&h);
+	run_free(&n);
+	run_free(&a);
+	free(prog);
+}
+
+static void own_handler_raising_or_aborting_counts_the_fault_wrapper(
+	void **state)
+{
+	(void)state;
+	handler_reraises(WRAPPER, NULL);
+}
+
+static void own_handler_raising_or_aborting_counts_the_fault_libdw_wrapper(
+	void **state)
+{
+	(void)state;
+	handler_reraises(WRAPPER, "TMWATCH_UNWINDER=libdw");
+}
+
+static void
+own_handler_raising_or_aborting_counts_the_fault_preload_only(
+	void **state)
+{
+	(void)state;
+	handler_reraises(PRELOAD, NULL);
+}
+
+/* The real thing: CPython's faulthandler, as pytest enables it. */
+static void python_faulthandler_counts_the_fault_wrapper(void **state)
+{
+	char *py = "/usr/bin/python3";
+	char *with[] = { py, "-X", "faulthandler", "-c",
+			 "import ctypes; ctypes.string_at(0)", NULL };
+	char *without[] = { py, "-c", "import ctypes; ctypes.string_at(0)",
+			    NULL };
+	struct run h, n;
+
+	(void)state;
+	if (access(py, X_OK) != 0)
+		fail_msg("'%s' is not installed (scripts/setup.sh installs "
+			 "python3)", py);
+	run_crash(WRAPPER, with, NULL, &h);
+	run_crash(WRAPPER, without, NULL, &n);
+	expect_signal(&h, SIGSEGV, "python3 -X faulthandler");
+	expect_signal(&n, SIGSEGV, "python3");
+	if (!n.name)
+		fail_msg("python3's crash was not counted");
+	if (strstr(h.name ? h.name : "", "faulthandler"))
+		fail_msg("faulthandler's frames were counted:\n%s", h.name);
+	expect_same(&h, &n, "python3 -X faulthandler");
+	run_free(&h);
+	run_free(&n);
+}
+
+/* Go with cgo: the example is built only when Go is installed. */
+static char *go_example(void)
+{
+	char *prog = su_example("crash_go_cgo");
+
+	if (access(prog, X_OK) != 0)
+		fail_msg("'%s' was not built: Go is not installed "
+			 "(scripts/setup.sh installs golang-go)", prog);
+	return prog;
+}
+
+/* GOTRACEBACK=crash: the runtime's SIGABRT after its traceback is
+ * counted as the fault in the C code, through Go's signal plumbing. */
+static void go_cgo_crash_names_the_c_frames_wrapper(void **state)
+{
+	static const char *const lines[] = {
+		SU_F("write_null", 2), SU_F("crash_in_c", 0),
+		SU_F("_cgo_[0-9a-f]+_Cfunc_crash_in_c", [0-9]+),
+		"runtime\\.asmcgocall(\\.abi0)?:" SU_HEX, "*.+", NULL
+	};
+	char *prog = go_example();
+	char *argv[] = { prog, NULL };
+	struct run r;
+
+	(void)state;
+	run_crash(WRAPPER, argv, "GOTRACEBACK=crash", &r);
+	expect_signal(&r, SIGABRT, "crash_go_cgo");
+	expect_lines(&r, "crash_go_cgo GOTRACEBACK=crash", lines);
+	run_free(&r);
+	free(prog);
+}
+
+/* Go's default: the runtime prints its traceback and exits 2, which is
+ * no crash (docs/stack-counters.md "Go"): nothing is counted. */
+static void go_cgo_fault_exits_2_and_is_not_a_crash_wrapper(void **state)
+{
+	char *prog = go_example();
+	char *argv[] = { prog, NULL };
+	struct run r;
+
+	(void)state;
+	run_crash(WRAPPER, argv, "GOTRACEBACK", &r);
+	if (!WIFEXITED(r.bare) || WEXITSTATUS(r.bare) != 2)
+		fail_msg("crash_go_cgo bare: %s, expected exit 2",
+			 tu_describe_status(r.bare));
+	if (r.name)
+		fail_msg("an exit 2 was counted as a crash:\n%s", r.name);
+	run_free(&r);
+	free(prog);
+}
+
+/* valgrind: the crash is the client program's, in its counter file. */
+static void valgrind_crash_is_counted_for_the_client_program_wrapper(
+	void **state)
+{
+	static const char *const lines[] = {
+		SU_F("write_null", 2), SU_F("main", 2), SU_MAIN_TAIL, NULL
+	};
+	char *vg = "/usr/bin/valgrind";
+	char *prog = su_example("crash_null_write");
+	char *argv[] = { vg, "-q", prog, NULL };
+	struct run r;
+
+	(void)state;
+	if (access(vg, X_OK) != 0)
+		fail_msg("'%s' is not installed (scripts/setup.sh installs "
+			 "valgrind)", vg);
+	run_crash(WRAPPER, argv, NULL, &r);
+	expect_signal(&r, SIGSEGV, "valgrind crash_null_write");
+	expect_lines(&r, "valgrind crash_null_write", lines);
+	if (strcmp(r.program, "crash_null_write") != 0)
+		fail_msg("valgrind's client crash counted in the file of '%s', "
+			 "expected 'crash_null_write'", r.program);
+	run_free(&r);
+	free(prog);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(
+		executable_mapped_again_as_data_keeps_its_frames_wrapper),
+		cmocka_unit_test(
+		executable_mapped_again_as_data_keeps_its_frames_preload_only),
+		cmocka_unit_test(
+		executable_mapped_again_as_data_keeps_its_frames_libdw_wrapper),
+		cmocka_unit_test(
+		own_handler_raising_or_aborting_counts_the_fault_wrapper),
+		cmocka_unit_test(
+		own_handler_raising_or_aborting_counts_the_fault_libdw_wrapper),
+		cmocka_unit_test(
+		own_handler_raising_or_aborting_counts_the_fault_preload_only),
+		cmocka_unit_test(python_faulthandler_counts_the_fault_wrapper),
+		cmocka_unit_test(
+		valgrind_crash_is_counted_for_the_client_program_wrapper),
+		cmocka_unit_test(go_cgo_crash_names_the_c_frames_wrapper),
+		cmocka_unit_test(
+		go_cgo_fault_exits_2_and_is_not_a_crash_wrapper),
+	};
+	struct rlimit nocore = { 0, 0 };
+
+	setrlimit(RLIMIT_CORE, &nocore);
+	if (argc > 1)
+		cmocka_set_test_filter(argv[1]);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
