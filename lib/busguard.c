@@ -121,19 +121,17 @@ static void bus_handler(int sig, siginfo_t *si, void *uc)
 	errno = saved;
 }
 
-/* Installs bus_handler once, keeping the previous action. Caller holds
- * guard_mu. */
+/* Installs bus_handler once per process, keeping the previous action.
+ * Never again after a program replaced it: the program's handler may
+ * chain to us as its previous action, and installing ourselves above it
+ * would make the two call each other forever. Caller holds guard_mu. */
 static int install_locked(void)
 {
+	static int done;
 	struct sigaction sa, cur;
 
-	if (__atomic_load_n(&guard_installed, __ATOMIC_ACQUIRE)) {
-		/* Still ours? A program may have replaced it since. */
-		if (sigaction(SIGBUS, NULL, &cur) == 0 &&
-		    (cur.sa_flags & SA_SIGINFO) &&
-		    cur.sa_sigaction == bus_handler)
-			return 0;
-	}
+	if (done)
+		return 0;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_sigaction = bus_handler;
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
@@ -144,6 +142,7 @@ static int install_locked(void)
 	if (sigaction(SIGBUS, &sa, NULL) < 0)
 		return -errno;
 	__atomic_store_n(&guard_installed, 1, __ATOMIC_RELEASE);
+	done = 1;
 	return 0;
 }
 

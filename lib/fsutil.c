@@ -264,8 +264,16 @@ int tm__fs_open_dir(int dirfd, const char *name, int nofollow)
 
 	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
 		    (nofollow ? O_NOFOLLOW : 0));
-	if (fd < 0)
-		return -errno;
+	if (fd < 0) {
+		r = -errno;
+		/* O_DIRECTORY|O_NOFOLLOW on a symlink fails with ENOTDIR
+		 * (ELOOP without O_DIRECTORY): say what it is. */
+		if (nofollow && (r == -ENOTDIR || r == -ELOOP) &&
+		    fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISLNK(st.st_mode))
+			r = TM_EUNSAFE;
+		return r;
+	}
 	if (fstat(fd, &st) < 0) {
 		r = -errno;
 		close(fd);

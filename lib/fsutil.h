@@ -49,9 +49,9 @@ int tm__fs_read_small(const char *path, char *buf, size_t cap, size_t *len);
 int tm__fs_check_owner(const struct stat *st);
 
 /* tm__fs_open_dir opens the directory NAME relative to DIRFD (AT_FDCWD for
- * a path) with O_DIRECTORY, and O_NOFOLLOW when NOFOLLOW (a symlink then
- * fails with -ELOOP or -ENOTDIR), then checks it with tm__fs_check_owner.
- * Returns the descriptor, or -errno / TM_EUNSAFE. */
+ * a path) with O_DIRECTORY, and O_NOFOLLOW when NOFOLLOW (a symlink is then
+ * TM_EUNSAFE), then checks it with tm__fs_check_owner. Returns the
+ * descriptor, or -errno / TM_EUNSAFE. */
 int tm__fs_open_dir(int dirfd, const char *name, int nofollow);
 
 /* tm__fs_read_small_st is tm__fs_read_small that also returns the file's

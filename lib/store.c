@@ -155,7 +155,7 @@ static int open_week_file(const struct tm__identity *id, time_t now,
 	close(topfd);
 	if (dirfd < 0) {
 		name_bad(bad, bad_cap, dir, "local");
-		return dirfd == -ELOOP ? TM_EUNSAFE : dirfd;
+		return dirfd;
 	}
 	err = tm__weeks_weekday(local, &weekday);
 	if (err)

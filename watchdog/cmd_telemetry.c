@@ -497,8 +497,6 @@ static void print_unsafe(const char *dir)
 			close(fd);
 		if (tm__paths_join(local, sizeof local, dir, "local") == 0)
 			what = local;
-		if (fd == -ELOOP)
-			fd = TM_EUNSAFE;
 	}
 	if (top == TM_EUNSAFE || fd == TM_EUNSAFE)
 		printf("unsafe store: '%s' is a symbolic link, owned by another "
@@ -620,7 +618,7 @@ static int clean_dir(int topfd, const char *dir, const char *sub,
 	snprintf(bad, cap, "%s/%s", dir, sub);
 	fd = tm__fs_open_dir(topfd, sub, 1);
 	if (fd < 0)
-		return fd == -ENOENT ? 0 : fd == -ELOOP ? TM_EUNSAFE : fd;
+		return fd == -ENOENT ? 0 : fd;
 	dfd = dup(fd);
 	d = dfd < 0 ? NULL : fdopendir(dfd);
 	if (!d) {

@@ -189,7 +189,7 @@ static void debug_records_never_write_through_a_planted_symlink(void **state)
 	assert_non_null(text);
 	if (strcmp(text, orig) != 0)
 		fail_msg("the root-only file was overwritten through a "
-			 "symlink the child planted:\n%s", text);
+			 "symlink the child planted:\n%.200s", text);
 	free(text);
 	/* The record still arrived, under a name of ours. */
 	rec = find_file(dbg, "record-", ".bin");
@@ -326,7 +326,8 @@ static void clean_never_follows_a_symlink_in_place_of_local(void **state)
 	assert_int_equal(symlink(victim, local), 0);
 	st = run_tmwatch(NULL, &err, "telemetry", "clean", NULL);
 	expect_status(st, 1 << 8, "clean with local/ a symlink");
-	if (!strstr(err, "tmwatch: cannot clean '") || !strstr(err, "/local'"))
+	if (!strstr(err, "tmwatch: cannot clean '") || !strstr(err, "/local'") ||
+	    !strstr(err, "it is a symbolic link"))
 		fail_msg("expected a line naming local/, got:\n%s", err);
 	expect_files_intact(victim);
 	free(err);
@@ -670,6 +671,35 @@ static void group_writable_local_is_refused(void **state)
 	env_free(&e);
 }
 
+static void symlinked_local_is_refused_by_counting(void **state)
+{
+	struct env e;
+	char *argv[] = { HELPER_COUNT_LOOP, "own-handler", NULL };
+	char *out = NULL, *err = NULL, *local, *elsewhere, *f;
+	int st;
+
+	(void)state;
+	env_fresh(&e, 0);
+	elsewhere = tu_tmpdir("h-elsewhere");
+	assert_int_equal(chmod(elsewhere, 0755), 0);
+	local = local_dir(&e);
+	assert_int_equal(symlink(elsewhere, local), 0);
+	st = tu_run(argv, NULL, &out, &err, RUN_MS);
+	expect_status(no_core(st), 42 << 8, "counting with local/ a symlink");
+	if (!strstr(err, "owned by another user or writable by others") ||
+	    !strstr(err, local))
+		fail_msg("expected a line naming '%s', got:\n%s", local, err);
+	f = find_file(elsewhere, "helper_count_loop", ".v1.count");
+	if (f)
+		fail_msg("counted through the symlink into '%s'", f);
+	free(out);
+	free(err);
+	free(local);
+	tu_rmrf(elsewhere);
+	free(elsewhere);
+	env_free(&e);
+}
+
 static void mode_on_that_others_can_write_counts_as_local(void **state)
 {
 	struct env e;
@@ -759,6 +789,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(
 			world_writable_store_of_another_user_is_refused),
 		cmocka_unit_test(group_writable_local_is_refused),
+		cmocka_unit_test(symlinked_local_is_refused_by_counting),
 		cmocka_unit_test(mode_on_that_others_can_write_counts_as_local),
 		cmocka_unit_test(
 			corrupt_counter_file_is_named_in_the_crash_line_and_status),

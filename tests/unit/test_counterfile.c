@@ -92,6 +92,14 @@ static off_t file_size(const char *path)
 	return st.st_size;
 }
 
+static mode_t file_mode(const char *path)
+{
+	struct stat st;
+
+	assert_int_equal(stat(path, &st), 0);
+	return st.st_mode & 07777;
+}
+
 static void file_put32(const char *path, uint32_t off, uint32_t v)
 {
 	int fd = open(path, O_WRONLY);
@@ -545,6 +553,61 @@ static void truncated_file_makes_new_counter_fail(void **state)
 	assert_null(c);
 }
 
+/* Another process cutting the file to nothing under a count pointer: the
+ * SIGBUS guard turns the fault into zero pages, this process lives on,
+ * the file reads as broken and corrupt, and its closed word tells every
+ * handle to re-resolve. Without the guard this test dies of SIGBUS. */
+static void truncation_under_a_count_pointer_costs_counts_not_the_process(
+	void **state)
+{
+	struct fixture *fx = *state;
+	uint64_t *c, *n = NULL;
+
+	open_ccls(fx);
+	c = counter(fx->f, "ccls/request");
+	tm__counterfile_add(c, 1);
+	assert_int_equal(tm__counterfile_broken(fx->f), 0);
+	assert_int_equal(truncate(fx->path, 0), 0);
+	tm__counterfile_add(c, 1); /* faults, contained */
+	assert_int_equal(tm__counterfile_broken(fx->f), 1);
+	assert_int_equal(*tm__counterfile_closed_word(fx->f), 1);
+	tm__counterfile_add(c, 5); /* into the zero page, no fault */
+	assert_int_equal(tm__counterfile_counter(fx->f, "other", 5, &n),
+			 TM_ECORRUPT);
+	assert_null(n);
+}
+
+/* ssh's rule for the store (docs/security.md): a counter file another
+ * user owns, or that group or others may write, is refused. */
+static void file_of_another_user_or_writable_by_others_is_refused(
+	void **state)
+{
+	struct fixture *fx = *state;
+	mode_t old = umask(002);
+
+	if (geteuid() != 0)
+		fail_msg("needs root to give the file to another user");
+	/* Created 0644 even under umask 002: never refused for its mode. */
+	open_ccls(fx);
+	umask(old);
+	assert_int_equal(file_mode(fx->path), 0644);
+	tm__counterfile_close(fx->f);
+	fx->f = NULL;
+	assert_int_equal(chmod(fx->path, 0664), 0);
+	assert_int_equal(tm__counterfile_open(fx->dirfd, FILENAME, META,
+					      META_LEN, &fx->f), TM_EUNSAFE);
+	assert_int_equal(chmod(fx->path, 0646), 0);
+	assert_int_equal(tm__counterfile_open(fx->dirfd, FILENAME, META,
+					      META_LEN, &fx->f), TM_EUNSAFE);
+	assert_int_equal(chmod(fx->path, 0644), 0);
+	assert_int_equal(chown(fx->path, 65534, 65534), 0);
+	assert_int_equal(tm__counterfile_open(fx->dirfd, FILENAME, META,
+					      META_LEN, &fx->f), TM_EUNSAFE);
+	assert_null(fx->f);
+	assert_int_equal(chown(fx->path, 0, 0), 0);
+	open_ccls(fx);
+}
+
 struct worker {
 	struct tm__counterfile *f;
 	int id;
@@ -631,6 +694,8 @@ int main(void)
 		T(bad_limit_is_corrupt),
 		T(file_at_size_cap_is_full),
 		T(truncated_file_makes_new_counter_fail),
+		T(truncation_under_a_count_pointer_costs_counts_not_the_process),
+		T(file_of_another_user_or_writable_by_others_is_refused),
 		T(threads_share_one_struct),
 #undef T
 	};
