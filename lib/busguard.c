@@ -42,7 +42,6 @@ static size_t slot_closed_off[TM__BUSGUARD_SLOTS];
 static int slot_broken[TM__BUSGUARD_SLOTS];
 
 static pthread_mutex_t guard_mu = PTHREAD_MUTEX_INITIALIZER;
-static int guard_installed;
 static struct sigaction guard_prev;	/* the action before ours */
 
 /* SIGNAL-SAFE. Replaces the reserve of slot I with zero pages. */
@@ -78,7 +77,6 @@ static void chain(int sig, siginfo_t *si, void *uc)
 		memset(&dfl, 0, sizeof dfl);
 		dfl.sa_handler = SIG_DFL;
 		(void)sigaction(sig, &dfl, NULL);
-		__atomic_store_n(&guard_installed, 0, __ATOMIC_RELEASE);
 		if (si->si_code <= 0)
 			(void)syscall(SYS_rt_tgsigqueueinfo, getpid(),
 				      (pid_t)syscall(SYS_gettid), sig, si);
@@ -88,7 +86,6 @@ static void chain(int sig, siginfo_t *si, void *uc)
 		memset(&dfl, 0, sizeof dfl);
 		dfl.sa_handler = SIG_DFL;
 		(void)sigaction(sig, &dfl, NULL);
-		__atomic_store_n(&guard_installed, 0, __ATOMIC_RELEASE);
 	}
 	m = prev.sa_mask;
 	if (!(prev.sa_flags & SA_NODEFER))
@@ -121,27 +118,32 @@ static void bus_handler(int sig, siginfo_t *si, void *uc)
 	errno = saved;
 }
 
-/* Installs bus_handler once per process, keeping the previous action.
- * Never again after a program replaced it: the program's handler may
- * chain to us as its previous action, and installing ourselves above it
- * would make the two call each other forever. Caller holds guard_mu. */
+/* Installs bus_handler, keeping the previous action: once, and again
+ * only over SIG_DFL or SIG_IGN (someone reset the signal). Never above a
+ * program's handler that replaced ours: it may chain to us as its
+ * previous action, and installing ourselves above it would make the two
+ * call each other forever. Caller holds guard_mu. */
 static int install_locked(void)
 {
 	static int done;
 	struct sigaction sa, cur;
 
-	if (done)
-		return 0;
+	if (done) {
+		if (sigaction(SIGBUS, NULL, &cur) < 0)
+			return -errno;
+		if ((cur.sa_flags & SA_SIGINFO) ||
+		    (cur.sa_handler != SIG_DFL && cur.sa_handler != SIG_IGN))
+			return 0; /* ours, or a program's above ours */
+	}
 	memset(&sa, 0, sizeof sa);
 	sa.sa_sigaction = bus_handler;
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
 	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGBUS, NULL, &cur) < 0)
+	if (!done && sigaction(SIGBUS, NULL, &cur) < 0)
 		return -errno;
 	guard_prev = cur;
 	if (sigaction(SIGBUS, &sa, NULL) < 0)
 		return -errno;
-	__atomic_store_n(&guard_installed, 1, __ATOMIC_RELEASE);
 	done = 1;
 	return 0;
 }
