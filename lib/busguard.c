@@ -139,11 +139,10 @@ static int install_locked(void)
 	sa.sa_sigaction = bus_handler;
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
 	sigemptyset(&sa.sa_mask);
-	if (!done && sigaction(SIGBUS, NULL, &cur) < 0)
+	/* First time: one call installs ours and returns the previous. */
+	if (sigaction(SIGBUS, &sa, done ? NULL : &cur) < 0)
 		return -errno;
 	guard_prev = cur;
-	if (sigaction(SIGBUS, &sa, NULL) < 0)
-		return -errno;
 	done = 1;
 	return 0;
 }

@@ -143,16 +143,22 @@ static int open_week_file(const struct tm__identity *id, time_t now,
 		return err;
 	if (bad && bad_cap)
 		snprintf(bad, bad_cap, "%s", dir);
-	/* 0755, not 0777 minus the umask: a group-writable local/ (umask
-	 * 002) would be refused below. */
-	err = tm__fs_mkdirs(local, 0755);
-	if (err)
-		return err;
-	topfd = tm__fs_open_dir(AT_FDCWD, dir, 0);
+	/* Open first, create only when missing (the common case costs no
+	 * extra syscall); 0755, not 0777 minus the umask: a group-writable
+	 * local/ (umask 002) would be refused. */
+	for (int pass = 0;; pass++) {
+		topfd = tm__fs_open_dir(AT_FDCWD, dir, 0);
+		dirfd = topfd < 0 ? topfd : tm__fs_open_dir(topfd, "local", 1);
+		if (topfd >= 0)
+			close(topfd);
+		if (dirfd != -ENOENT || pass == 1)
+			break;
+		err = tm__fs_mkdirs(local, 0755);
+		if (err)
+			return err;
+	}
 	if (topfd < 0)
 		return topfd;
-	dirfd = tm__fs_open_dir(topfd, "local", 1);
-	close(topfd);
 	if (dirfd < 0) {
 		name_bad(bad, bad_cap, dir, "local");
 		return dirfd;
