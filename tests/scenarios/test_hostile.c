@@ -647,6 +647,61 @@ static void world_writable_store_of_another_user_is_refused(void **state)
 	env_free(&e);
 }
 
+static void root_owned_store_costs_an_unprivileged_program_only_counts(
+	void **state)
+{
+	struct env e;
+	char *argv[] = { "setpriv", "--reuid=65534", "--regid=65534",
+			 "--clear-groups", HELPER_COUNT_LOOP, "own-handler",
+			 NULL };
+	char *out = NULL, *err = NULL;
+	int st;
+
+	(void)state;
+	need_root();
+	env_fresh(&e, 0);
+	assert_int_equal(chmod(e.store, 0755), 0);
+	st = tu_run(argv, NULL, &out, &err, RUN_MS);
+	expect_status(no_core(st), 42 << 8, "65534 counting in root's store");
+	if (!strstr(err, "tmwatch: cannot use the counter store '") ||
+	    !strstr(err, "runs without counting") || strchr(err, '\n') !=
+	    err + strlen(err) - 1)
+		fail_msg("expected exactly one line, got:\n%s", err);
+	free(out);
+	free(err);
+	env_free(&e);
+}
+
+/* A root tmwatch (sudo -E keeps HOME) must not write root-owned files into
+ * another user's store; the crash line says why it did not count. */
+static void root_watchdog_does_not_count_into_another_users_store(
+	void **state)
+{
+	struct env e;
+	char *crasher = tu_path(env_or_die("TMWATCH_EXAMPLES"),
+				"crash_null_write");
+	char *argv[] = { (char *)env_or_die("TMWATCH_BIN"), crasher, NULL };
+	char *err = NULL, *local, *f;
+	int st;
+
+	(void)state;
+	need_root();
+	env_fresh(&e, 1);
+	st = tu_run(argv, NULL, NULL, &err, RUN_MS);
+	expect_status(no_core(st), killed_by(SIGSEGV), "crash");
+	if (!strstr(err, "not counted: '") ||
+	    !strstr(err, "owned by another user or writable by others"))
+		fail_msg("expected the crash line to say why, got:\n%s", err);
+	local = local_dir(&e);
+	f = find_file(local, "crash_null_write", ".v1.count");
+	if (f)
+		fail_msg("root wrote '%s' into 65534's store", f);
+	free(local);
+	free(err);
+	free(crasher);
+	env_free(&e);
+}
+
 static void group_writable_local_is_refused(void **state)
 {
 	struct env e;
@@ -788,6 +843,10 @@ int main(int argc, char **argv)
 			counter_file_of_another_user_is_refused_and_cannot_hurt),
 		cmocka_unit_test(
 			world_writable_store_of_another_user_is_refused),
+		cmocka_unit_test(
+			root_owned_store_costs_an_unprivileged_program_only_counts),
+		cmocka_unit_test(
+			root_watchdog_does_not_count_into_another_users_store),
 		cmocka_unit_test(group_writable_local_is_refused),
 		cmocka_unit_test(symlinked_local_is_refused_by_counting),
 		cmocka_unit_test(mode_on_that_others_can_write_counts_as_local),
