@@ -10,6 +10,9 @@
  *   own-default  count, then fault on its own truncated mapping: dies of
  *                SIGBUS as without tmwatch
  *   own-sent     count, then raise(SIGBUS): dies of SIGBUS
+ *
+ * With "lib-" in front (lib-truncate, lib-own-default), it first calls
+ * tm_crash_monitor_start(), as a library-mode program does.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -19,6 +22,7 @@
 #include <unistd.h>
 
 #include "tmwatch/counter.h"
+#include "tmwatch/crash.h"
 
 static void own(int sig)
 {
@@ -50,6 +54,10 @@ int main(int argc, char **argv)
 
 	if (argc != 2)
 		return 2;
+	if (!strncmp(argv[1], "lib-", 4)) {
+		(void)tm_crash_monitor_start();
+		argv[1] += 4;
+	}
 	if (!strcmp(argv[1], "own-handler"))
 		signal(SIGBUS, own);
 	tm_counter_inc("hostile/first");

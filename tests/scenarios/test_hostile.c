@@ -507,6 +507,30 @@ static void truncation(int wrapped)
 	env_free(&e);
 }
 
+static void truncation(int wrapped);
+
+/* Library mode: tm_crash_monitor_start() installs the capture handler
+ * in-process with the real sigaction, then the guard chains to it. */
+static void truncated_counter_file_does_not_kill_the_program_library(
+	void **state)
+{
+	struct env e;
+	char *path = NULL, *err = NULL;
+	char *argv[] = { HELPER_COUNT_LOOP, "lib-truncate", NULL };
+	int st;
+
+	(void)state;
+	env_fresh(&e, 0);
+	st = run_truncating(argv, NULL, &path, &err);
+	if (!strcmp(path, "none"))
+		fail_msg("the program could not count at all:\n%s", err);
+	expect_status(no_core(st), 3 << 8, "a library-mode program counting "
+		      "while its counter file is truncated");
+	free(path);
+	free(err);
+	env_free(&e);
+}
+
 static void truncated_counter_file_does_not_kill_the_program_bare(
 	void **state)
 {
@@ -560,6 +584,34 @@ static void programs_own_sigbus_fault_still_kills_it(void **state)
 {
 	(void)state;
 	own_sigbus("own-default", killed_by(SIGBUS));
+}
+
+/* Library mode: the program's own SIGBUS still kills it, and the capture
+ * handler behind the guard still reports it as a crash. */
+static void programs_own_sigbus_is_still_reported_in_library_mode(
+	void **state)
+{
+	struct env e;
+	char *argv[] = { HELPER_COUNT_LOOP, "lib-own-default", NULL };
+	char *off[] = { "TMWATCH_DISABLE=1", NULL };
+	char *dump[] = { (char *)env_or_die("TMWATCH_BIN"), "telemetry",
+			 "dump", NULL };
+	char *out = NULL;
+	int st;
+
+	(void)state;
+	env_fresh(&e, 0);
+	st = tu_run(argv, off, NULL, NULL, RUN_MS);
+	expect_status(no_core(st), killed_by(SIGBUS), "bare");
+	st = tu_run(argv, NULL, NULL, NULL, RUN_MS);
+	expect_status(no_core(st), killed_by(SIGBUS), "library mode");
+	st = tu_run(dump, NULL, &out, NULL, RUN_MS);
+	expect_status(st, 0, "dump");
+	if (!strstr(out, "crash/signal:SIGBUS") || strstr(out, "no-record"))
+		fail_msg("expected the SIGBUS crash with its record, got:\n%s",
+			 out);
+	free(out);
+	env_free(&e);
 }
 
 static void programs_own_sent_sigbus_still_kills_it(void **state)
@@ -836,7 +888,11 @@ int main(int argc, char **argv)
 			truncated_counter_file_does_not_kill_the_program_bare),
 		cmocka_unit_test(
 			truncated_counter_file_does_not_kill_the_program_wrapped),
+		cmocka_unit_test(
+			truncated_counter_file_does_not_kill_the_program_library),
 		cmocka_unit_test(programs_own_sigbus_handler_still_runs),
+		cmocka_unit_test(
+			programs_own_sigbus_is_still_reported_in_library_mode),
 		cmocka_unit_test(programs_own_sigbus_fault_still_kills_it),
 		cmocka_unit_test(programs_own_sent_sigbus_still_kills_it),
 		cmocka_unit_test(
