@@ -15,6 +15,9 @@
 #define _GNU_SOURCE
 #include "counterfile.h"
 
+#include "busguard.h"
+#include "fsutil.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -76,6 +79,7 @@ struct tm__counterfile {
 	uint32_t rec_start;	/* R */
 	uint32_t size;		/* verified file size (atomic, only grows) */
 	char *name;		/* filename as opened */
+	int guard;		/* busguard slot watching base */
 };
 
 static uint64_t round_up(uint64_t x, uint64_t unit)
@@ -156,6 +160,10 @@ static int refresh_size(struct tm__counterfile *f)
 	uint32_t cur = verified_size(f), want;
 	struct stat st;
 
+	/* The guard replaced our mapping after a SIGBUS: nothing in it is
+	 * the file any more. */
+	if (tm__busguard_broken(f->guard))
+		return TM_ECORRUPT;
 	if (fstat(f->fd, &st) < 0)
 		return -errno;
 	if ((uint64_t)st.st_size < cur)
@@ -421,8 +429,10 @@ static int create(int dirfd, const char *filename, const unsigned char *page)
 	snprintf(tmp, sizeof(tmp), ".tmwatch-count-%ld-%u-%lx.tmp",
 		 (long)getpid(), __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED),
 		 (unsigned long)ts.tv_nsec);
+	/* 0644: only our own processes write counts (docs/security.md); a
+	 * group-writable file would be refused on open. */
 	fd = openat(dirfd, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
-		    O_CLOEXEC, 0666);
+		    O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
 	/* Written, not sparse: a full disk fails here, not on a page fault. */
@@ -510,6 +520,10 @@ int tm__counterfile_open(int dirfd, const char *filename, const char *meta,
 		r = TM_ECORRUPT;
 		goto fail;
 	}
+	/* A file another user can write (or owns) could be truncated under
+	 * our mapping or filled with lies: refuse it, as ssh refuses keys. */
+	if ((r = tm__fs_check_owner(&st)) < 0)
+		goto fail;
 	if ((r = check_header(fd, page, hdr_len)) < 0)
 		goto fail;
 
@@ -524,6 +538,16 @@ int tm__counterfile_open(int dirfd, const char *filename, const char *meta,
 		       0);
 	if (f->base == MAP_FAILED) {
 		r = -errno;
+		f->base = NULL;
+		goto fail;
+	}
+	/* A truncation by another process must cost counts, never the
+	 * program: the guard turns a SIGBUS in the reserve into zero pages. */
+	f->guard = tm__busguard_register(f->base, CF_MAX,
+					 TM__COUNTERFILE_CLOSED_OFF);
+	if (f->guard < 0) {
+		r = f->guard;
+		munmap(f->base, CF_MAX);
 		f->base = NULL;
 		goto fail;
 	}
@@ -550,8 +574,10 @@ void tm__counterfile_close(struct tm__counterfile *f)
 {
 	if (!f)
 		return;
-	if (f->base)
+	if (f->base) {
+		tm__busguard_unregister(f->guard);
 		munmap(f->base, CF_MAX);
+	}
 	close(f->fd);
 	free(f->name);
 	free(f);
@@ -600,4 +626,9 @@ out:
 const char *tm__counterfile_name(const struct tm__counterfile *f)
 {
 	return f ? f->name : NULL;
+}
+
+int tm__counterfile_broken(const struct tm__counterfile *f)
+{
+	return f && f->base && tm__busguard_broken(f->guard);
 }

@@ -71,6 +71,12 @@ void tm__counterfile_close(struct tm__counterfile *f);
 /* tm__counterfile_name returns the filename as passed to open, owned by F. */
 const char *tm__counterfile_name(const struct tm__counterfile *f);
 
+/* tm__counterfile_broken returns 1 once F's mapping was replaced by zero
+ * pages after a SIGBUS (the file was truncated by another process,
+ * busguard.h): counts into it are lost, and the store must reopen and
+ * re-check the file. */
+int tm__counterfile_broken(const struct tm__counterfile *f);
+
 /* tm__counterfile_bucket returns the hash-table bucket of a name: 32-bit
  * FNV-1a folded as (h ^ (h >> 16)) % 512, fixed by the v1 format. */
 uint32_t tm__counterfile_bucket(const char *name, size_t len);

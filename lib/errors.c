@@ -27,6 +27,7 @@ static const struct {
 	{ TM_ENOWATCHDOG, "tmwatch binary not found" },
 	{ TM_EDISABLED, "disabled by TMWATCH_DISABLE=1" },
 	{ TM_EINVAL, "invalid argument" },
+	{ TM_EUNSAFE, "owned by another user or writable by others" },
 };
 
 const char *tm_strerror(int code)

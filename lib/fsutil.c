@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tmwatch/common.h"
+
 
 /* Bounded retries when a random temp name is taken: 16 collisions of a
  * 64-bit random name mean something is badly wrong, not bad luck. */
@@ -244,7 +246,53 @@ int tm__fs_create_new(const char *path, const void *data, size_t len,
 	return r;
 }
 
+int tm__fs_check_owner(const struct stat *st)
+{
+	if (st->st_uid != geteuid() && st->st_uid != 0)
+		return TM_EUNSAFE;
+	/* A sticky world-writable directory (/tmp) is no better: others may
+	 * still create the names we are about to open. */
+	if (st->st_mode & (S_IWGRP | S_IWOTH))
+		return TM_EUNSAFE;
+	return 0;
+}
+
+int tm__fs_open_dir(int dirfd, const char *name, int nofollow)
+{
+	struct stat st;
+	int fd, r;
+
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+		    (nofollow ? O_NOFOLLOW : 0));
+	if (fd < 0) {
+		r = -errno;
+		/* O_DIRECTORY|O_NOFOLLOW on a symlink fails with ENOTDIR
+		 * (ELOOP without O_DIRECTORY): say what it is. */
+		if (nofollow && (r == -ENOTDIR || r == -ELOOP) &&
+		    fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISLNK(st.st_mode))
+			r = TM_EUNSAFE;
+		return r;
+	}
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	if ((r = tm__fs_check_owner(&st)) < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
 int tm__fs_read_small(const char *path, char *buf, size_t cap, size_t *len)
+{
+	return tm__fs_read_small_st(path, buf, cap, len, NULL);
+}
+
+int tm__fs_read_small_st(const char *path, char *buf, size_t cap,
+			 size_t *len, struct stat *stp)
 {
 	struct stat st;
 	size_t n = 0;
@@ -263,6 +311,8 @@ int tm__fs_read_small(const char *path, char *buf, size_t cap, size_t *len)
 		r = -errno;
 		goto out;
 	}
+	if (stp)
+		*stp = st;
 	if (S_ISDIR(st.st_mode) || !S_ISREG(st.st_mode)) {
 		r = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
 		goto out;

@@ -10,6 +10,7 @@
 #define TMWATCH_FSUTIL_H
 
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 /* tm__fs_mkdirs creates PATH and any missing parents with MODE (minus the
@@ -40,5 +41,22 @@ int tm__fs_create_new(const char *path, const void *data, size_t len,
  * something that is not a regular file (a FIFO must not block us), or
  * another -errno (-ENOENT when missing). BUF holds "" on failure. */
 int tm__fs_read_small(const char *path, char *buf, size_t cap, size_t *len);
+
+/* tm__fs_check_owner says whether a store object with status ST may be
+ * trusted: it belongs to the caller's effective user (or to root, who can
+ * write anything anyway) and nobody else may write it (no group or other
+ * write bit). Returns 0 or TM_EUNSAFE. See docs/security.md. */
+int tm__fs_check_owner(const struct stat *st);
+
+/* tm__fs_open_dir opens the directory NAME relative to DIRFD (AT_FDCWD for
+ * a path) with O_DIRECTORY, and O_NOFOLLOW when NOFOLLOW (a symlink is then
+ * TM_EUNSAFE), then checks it with tm__fs_check_owner. Returns the
+ * descriptor, or -errno / TM_EUNSAFE. */
+int tm__fs_open_dir(int dirfd, const char *name, int nofollow);
+
+/* tm__fs_read_small_st is tm__fs_read_small that also returns the file's
+ * status in *ST (when not NULL and the file was opened). */
+int tm__fs_read_small_st(const char *path, char *buf, size_t cap,
+			 size_t *len, struct stat *st);
 
 #endif

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "clock.h"
 #include "fsutil.h"
@@ -117,9 +118,20 @@ static void apply_env(struct tm__mode_info *out)
 	}
 }
 
+/* The mode file and the store directory holding it are the user's own
+ * and nobody else may write them (docs/security.md). */
+static int mode_trusted(const char *store_dir, const struct stat *st)
+{
+	struct stat dst;
+
+	return tm__fs_check_owner(st) == 0 && stat(store_dir, &dst) == 0 &&
+	       tm__fs_check_owner(&dst) == 0;
+}
+
 int tm__mode_load(const char *store_dir, struct tm__mode_info *out)
 {
 	char path[PATH_MAX], text[MODE_FILE_MAX];
+	struct stat st;
 	int r;
 
 	if (!out)
@@ -132,7 +144,7 @@ int tm__mode_load(const char *store_dir, struct tm__mode_info *out)
 	}
 	r = tm__paths_join(path, sizeof path, store_dir, "mode");
 	if (r == 0)
-		r = tm__fs_read_small(path, text, sizeof text, NULL);
+		r = tm__fs_read_small_st(path, text, sizeof text, NULL, &st);
 	if (r == 0) {
 		enum tm_mode m;
 
@@ -141,6 +153,13 @@ int tm__mode_load(const char *store_dir, struct tm__mode_info *out)
 			out->recorded = m;
 		else
 			out->date[0] = '\0';
+		/* Consent must come from the user: "on" in a file (or a
+		 * store) that another user owns or may write counts as
+		 * local; "off" and "local" only lower, so they stand. */
+		if (r == 0 && m == TM_MODE_ON && !mode_trusted(store_dir, &st)) {
+			out->recorded = TM_MODE_LOCAL;
+			r = TM_EUNSAFE;
+		}
 	}
 	if (r == -EFBIG)
 		r = TM_EBADMODE;

@@ -102,16 +102,30 @@ int tm__store_file_name(const struct tm__identity *id, time_t begin,
 	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
 }
 
+/* Writes into BAD (when not NULL) the path of what made the store
+ * unusable: DIR, or DIR/NAME. */
+static void name_bad(char *bad, size_t cap, const char *dir, const char *name)
+{
+	if (!bad || !cap)
+		return;
+	if (!name || tm__paths_join(bad, cap, dir, name) < 0)
+		snprintf(bad, cap, "%s", dir);
+}
+
 /* Opens (creating what is missing) the counter file of ID for the week
- * containing NOW; *expiry receives the week's end. */
+ * containing NOW; *expiry receives the week's end. On failure BAD (may be
+ * NULL) names the directory or file at fault. The store directory and
+ * local/ must be ours and writable by nobody else, and local/ is opened
+ * without following a symlink (docs/security.md). */
 static int open_week_file(const struct tm__identity *id, time_t now,
-			  struct tm__counterfile **out, time_t *expiry)
+			  struct tm__counterfile **out, time_t *expiry,
+			  char *bad, size_t bad_cap)
 {
 	char dir[PATH_MAX], local[PATH_MAX], name[NAME_MAX + 1];
 	char begin_s[21], end_s[21], meta[TM__COUNTERFILE_MAX_META + 1];
 	struct tm__mode_info mode;
 	time_t begin, end;
-	int weekday, dirfd = -1, meta_len, err;
+	int weekday, dirfd = -1, topfd, meta_len, err;
 
 	if (getenv("TMWATCH_DISABLE") &&
 	    strcmp(getenv("TMWATCH_DISABLE"), "1") == 0)
@@ -127,32 +141,53 @@ static int open_week_file(const struct tm__identity *id, time_t now,
 	err = tm__paths_join(local, sizeof local, dir, "local");
 	if (err)
 		return err;
-	err = tm__fs_mkdirs(local, 0777);
-	if (err)
-		return err;
+	if (bad && bad_cap)
+		snprintf(bad, bad_cap, "%s", dir);
+	/* Open first, create only when missing (the common case costs no
+	 * extra syscall); 0755, not 0777 minus the umask: a group-writable
+	 * local/ (umask 002) would be refused. */
+	for (int pass = 0;; pass++) {
+		topfd = tm__fs_open_dir(AT_FDCWD, dir, 0);
+		dirfd = topfd < 0 ? topfd : tm__fs_open_dir(topfd, "local", 1);
+		if (topfd >= 0)
+			close(topfd);
+		if (dirfd != -ENOENT || pass == 1)
+			break;
+		err = tm__fs_mkdirs(local, 0755);
+		if (err)
+			return err;
+	}
+	if (topfd < 0)
+		return topfd;
+	if (dirfd < 0) {
+		name_bad(bad, bad_cap, dir, "local");
+		return dirfd;
+	}
 	err = tm__weeks_weekday(local, &weekday);
 	if (err)
-		return err;
+		goto out;
 	tm__weeks_span(now, weekday, &begin, &end);
 	err = tm__store_file_name(id, begin, name, sizeof name);
 	if (err)
-		return err;
+		goto out;
 	tm__clock_rfc3339(begin, begin_s);
 	tm__clock_rfc3339(end, end_s);
 	meta_len = tm__counterfile_meta(meta, sizeof meta, begin_s, end_s,
 					id->program, id->version,
 					id->toolchain, id->goarch);
-	if (meta_len < 0)
-		return meta_len;
-	dirfd = open(local, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd < 0)
-		return -errno;
+	if (meta_len < 0) {
+		err = meta_len;
+		goto out;
+	}
 	err = tm__counterfile_open(dirfd, name, meta, (size_t)meta_len, out);
-	close(dirfd);
-	if (err)
-		return err;
+	if (err) {
+		name_bad(bad, bad_cap, local, name);
+		goto out;
+	}
 	*expiry = end;
-	return 0;
+out:
+	close(dirfd);
+	return err;
 }
 
 static struct tm__identity self_identity;
@@ -172,17 +207,30 @@ const struct tm__identity *tm__store_self_identity(void)
 	return &self_identity;
 }
 
-static void warn_unusable(int err)
+static void warn_unusable(int err, const char *bad)
 {
+	const char *prog = tm__store_self_identity()->program;
 	char dir[PATH_MAX];
 
 	if (err == TM_EOFF || err == TM_EDISABLED)
 		return;
 	if (tm__paths_store_dir(dir, sizeof dir))
 		strcpy(dir, "?");
-	tm__warn_once("cannot use the counter store '%s': %s; fix it or set "
-		      "TMWATCH_DIR; '%s' runs without counting", dir,
-		      tm_strerror(err), tm__store_self_identity()->program);
+	if (!bad || !*bad)
+		bad = dir;
+	if (err == TM_EUNSAFE)
+		tm__warn_once("cannot use the counter store '%s': '%s' is owned "
+			      "by another user or writable by others; make it "
+			      "yours (chown, chmod go-w) or set TMWATCH_DIR; "
+			      "'%s' runs without counting", dir, bad, prog);
+	else if (err == TM_ECORRUPT)
+		tm__warn_once("cannot use the counter file '%s': %s; delete it "
+			      "(or run 'tmwatch telemetry clean'); '%s' runs "
+			      "without counting", bad, tm_strerror(err), prog);
+	else
+		tm__warn_once("cannot use the counter store '%s': %s; fix it or "
+			      "set TMWATCH_DIR; '%s' runs without counting",
+			      dir, tm_strerror(err), prog);
 }
 
 /* Makes store_file current for NOW. Caller holds store_mu. Returns 0 or
@@ -190,11 +238,16 @@ static void warn_unusable(int err)
 static int refresh_locked(time_t now)
 {
 	struct tm__counterfile *f;
+	char bad[PATH_MAX] = "";
 	time_t expiry;
 	int err;
 
 	int closed = store_file && __atomic_load_n(store_closed,
 						   __ATOMIC_RELAXED);
+	/* The SIGBUS guard replaced a truncated file's mapping and set its
+	 * closed word: not a week that ended, a file to open and check
+	 * again. */
+	int broken = closed && tm__counterfile_broken(store_file);
 
 	if (store_file && now < store_expiry && !closed)
 		return 0;
@@ -202,9 +255,10 @@ static int refresh_locked(time_t now)
 		return store_error;
 	/* A file closed by a report belongs to an ended week even if our
 	 * clock disagrees: move past its end. */
-	if (closed && now < store_expiry)
+	if (closed && !broken && now < store_expiry)
 		now = store_expiry;
-	err = open_week_file(tm__store_self_identity(), now, &f, &expiry);
+	err = open_week_file(tm__store_self_identity(), now, &f, &expiry, bad,
+			     sizeof bad);
 	if (!err && *tm__counterfile_closed_word(f)) {
 		/* Closed already: never count into a reported file. */
 		tm__counterfile_close(f);
@@ -219,7 +273,7 @@ static int refresh_locked(time_t now)
 		__atomic_store_n(&store_closed, &never_closed,
 				 __ATOMIC_RELEASE);
 		__atomic_add_fetch(&store_gen, 1, __ATOMIC_RELEASE);
-		warn_unusable(err);
+		warn_unusable(err, bad);
 		return err;
 	}
 	/* The previous file stays mapped on purpose: see the file comment. */
@@ -252,10 +306,12 @@ static int resolve(const char *name, size_t len, uint64_t **count,
 	if (!err) {
 		err = tm__counterfile_counter(store_file, name, len, count);
 		if (err)
-			tm__warn_once("cannot count '%.*s' in '%s': %s",
+			tm__warn_once("cannot count '%.*s' in '%s': %s%s",
 				      (int)(len > 80 ? 80 : len), name,
 				      tm__counterfile_name(store_file),
-				      tm_strerror(err));
+				      tm_strerror(err), err == TM_ECORRUPT ?
+				      "; delete it (or run 'tmwatch telemetry "
+				      "clean')" : "");
 	}
 	if (gen)
 		*gen = store_gen;
@@ -355,21 +411,33 @@ int tm_counter_file_path(char *buf, size_t cap)
 int tm__store_count_for(const struct tm__identity *id, const char *name,
 			size_t len, uint64_t n)
 {
+	return tm__store_count_for_why(id, name, len, n, NULL, 0);
+}
+
+int tm__store_count_for_why(const struct tm__identity *id, const char *name,
+			    size_t len, uint64_t n, char *bad, size_t cap)
+{
 	struct tm__counterfile *f;
 	uint64_t *count;
 	time_t expiry;
 	int err;
 
+	if (bad && cap)
+		bad[0] = 0;
 	if (len == 0)
 		return TM_EINVAL;
 	if (len > TM_COUNTER_NAME_MAX)
 		return TM_ENAMETOOLONG;
-	err = open_week_file(id, tm__clock_now(), &f, &expiry);
+	err = open_week_file(id, tm__clock_now(), &f, &expiry, bad, cap);
 	if (err)
 		return err;
 	err = tm__counterfile_counter(f, name, len, &count);
 	if (!err)
 		tm__counterfile_add(count, n);
+	else if (bad && cap && tm__paths_store_dir(bad, cap) == 0 &&
+		 (tm__paths_join(bad, cap, bad, "local") < 0 ||
+		  tm__paths_join(bad, cap, bad, tm__counterfile_name(f)) < 0))
+		bad[0] = 0;
 	tm__counterfile_close(f);
 	return err;
 }

@@ -29,6 +29,12 @@ int tm__store_file_name(const struct tm__identity *id, time_t begin,
 int tm__store_count_for(const struct tm__identity *id, const char *name,
 			size_t len, uint64_t n);
 
+/* tm__store_count_for_why is tm__store_count_for that, on failure, writes
+ * into BAD (CAP bytes; may be NULL) the path of the store directory or
+ * counter file at fault, for a message that names it ("" if unknown). */
+int tm__store_count_for_why(const struct tm__identity *id, const char *name,
+			    size_t len, uint64_t n, char *bad, size_t cap);
+
 /* tm__store_self_identity returns this process's program identity, computed
  * once (from /proc/self/exe and TMWATCH_PROGRAM_VERSION). */
 const struct tm__identity *tm__store_self_identity(void);

@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include "clock.h"
 #include "cmd.h"
 #include "counterparse.h"
+#include "fsutil.h"
 #include "identity.h"
 #include "mode.h"
 #include "msg.h"
@@ -461,6 +463,48 @@ static uint64_t crashes_this_week(const struct count_file *files, size_t n,
 	return total;
 }
 
+/* Prints one line per counter file that fails validation: every later
+ * count (and crash) of that program this week is lost until it goes. */
+static void print_corrupt(const struct count_file *files, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		struct tm__parsed_file pf;
+		char why[256] = "";
+		int err = tm__counterparse_path(files[k].path, &pf, why,
+						sizeof why);
+
+		if (err == 0)
+			tm__counterparse_free(&pf);
+		else if (err == TM_ECORRUPT)
+			printf("corrupt counter file: '%s': %s; its program "
+			       "counts nothing this week: delete it\n",
+			       files[k].path, why);
+	}
+}
+
+/* Prints a line when the store or its local/ could not be trusted: the
+ * library then refuses to count there (docs/security.md). */
+static void print_unsafe(const char *dir)
+{
+	int top = tm__fs_open_dir(AT_FDCWD, dir, 0), fd = -1;
+	const char *what = dir;
+	char local[PATH_MAX];
+
+	if (top >= 0) {
+		fd = tm__fs_open_dir(top, "local", 1);
+		close(top);
+		if (fd >= 0)
+			close(fd);
+		if (tm__paths_join(local, sizeof local, dir, "local") == 0)
+			what = local;
+	}
+	if (top == TM_EUNSAFE || fd == TM_EUNSAFE)
+		printf("unsafe store: '%s' is a symbolic link, owned by another "
+		       "user or writable by others; nothing is counted there: "
+		       "make it yours (chown, chmod go-w) or set TMWATCH_DIR\n",
+		       top == TM_EUNSAFE ? dir : what);
+}
+
 static int cmd_status(int argc, char **argv)
 {
 	struct tm__mode_info mode;
@@ -491,6 +535,8 @@ static int cmd_status(int argc, char **argv)
 	telemetry_upload_status(stdout, dir);
 	printf("crashes this week: %" PRIu64 "\n",
 	       crashes_this_week(files, n, tm__clock_now()));
+	print_corrupt(files, n);
+	print_unsafe(dir);
 	free(files);
 	return MSG_EXIT_OK;
 }
@@ -522,41 +568,87 @@ static int cmd_env(int argc, char **argv)
 	return MSG_EXIT_OK;
 }
 
-/* Removes the regular files of DIR/SUB whose names pass KEEP == 0. */
-static int clean_dir(const char *dir, const char *sub, size_t *removed)
+/* "YYYY-MM-DD" at S (digits and dashes only; the date is not checked). */
+static int is_date(const char *s)
 {
-	char path[PATH_MAX], file[PATH_MAX];
+	for (int i = 0; i < 10; i++) {
+		if (i == 4 || i == 7 ? s[i] != '-' :
+		    (s[i] < '0' || s[i] > '9'))
+			return 0;
+	}
+	return 1;
+}
+
+/* Whether NAME in local/ (LOCAL) or upload/ is a file tmwatch writes
+ * there (docs/store-layout.md): only those are ever deleted. weekends is
+ * ours too but kept: it is the user's identity-free schedule, and weeks
+ * stay aligned. */
+static int is_ours(const char *name, int local)
+{
+	size_t n = strlen(name);
+
+	if (name[0] == '.')
+		return 0;
+	if (!local)
+		return n == 15 && is_date(name) && !strcmp(name + 10, ".json");
+	if (has_suffix(name, ".v1.count") || has_suffix(name, ".v1.count.corrupt"))
+		return 1;
+	if (!strcmp(name, "report.lock") || !strcmp(name, "daily.token"))
+		return 1;
+	if (n > 6 && !strncmp(name, "local.", 6) && is_date(name + 6))
+		return !strcmp(name + 16, ".json");
+	return n >= 10 && is_date(name) &&
+	       (!strcmp(name + 10, ".json") || !strcmp(name + 10, ".json.lock") ||
+		!strcmp(name + 10, ".upload"));
+}
+
+/* Removes our files from SUB of the store open at TOPFD. SUB is opened
+ * with O_NOFOLLOW and must be ours and writable by nobody else; every
+ * name is unlinked relative to its descriptor, so a symlink put in place
+ * of SUB (or swapped in meanwhile) cannot point the deletion elsewhere.
+ * Entries that are not regular files are left alone. *BAD gets SUB's
+ * path on failure. */
+static int clean_dir(int topfd, const char *dir, const char *sub,
+		     size_t *removed, char *bad, size_t cap)
+{
 	struct dirent *e;
+	int fd, dfd;
 	DIR *d;
 
-	if (tm__paths_join(path, sizeof path, dir, sub))
-		return -ENAMETOOLONG;
-	d = opendir(path);
-	if (!d)
-		return errno == ENOENT ? 0 : -errno;
+	snprintf(bad, cap, "%s/%s", dir, sub);
+	fd = tm__fs_open_dir(topfd, sub, 1);
+	if (fd < 0)
+		return fd == -ENOENT ? 0 : fd;
+	dfd = dup(fd);
+	d = dfd < 0 ? NULL : fdopendir(dfd);
+	if (!d) {
+		int err = -errno;
+
+		if (dfd >= 0)
+			close(dfd);
+		close(fd);
+		return err;
+	}
 	while ((e = readdir(d))) {
 		struct stat st;
 
-		if (e->d_name[0] == '.' ||
-		    tm__paths_join(file, sizeof file, path, e->d_name) ||
-		    lstat(file, &st) < 0 || S_ISDIR(st.st_mode))
+		if (!is_ours(e->d_name, !strcmp(sub, "local")) ||
+		    fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode))
 			continue;
-		/* The weekday choice is the user's identity-free schedule:
-		 * keep it so weeks stay aligned. */
-		if (strcmp(e->d_name, "weekends") == 0)
-			continue;
-		if (unlink(file) == 0)
+		if (unlinkat(fd, e->d_name, 0) == 0)
 			(*removed)++;
 	}
 	closedir(d);
+	close(fd);
 	return 0;
 }
 
 static int cmd_clean(int argc, char **argv)
 {
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], bad[PATH_MAX + 16];
 	size_t removed = 0;
-	int err;
+	int err, topfd;
 
 	if (wants_help(argc, argv)) {
 		printf("usage: tmwatch telemetry clean\n\nDeletes the "
@@ -569,11 +661,28 @@ static int cmd_clean(int argc, char **argv)
 		return msg_usage(CMD, "unexpected argument '%s'", argv[1]);
 	if (store_dir(dir, sizeof dir))
 		return MSG_EXIT_FAIL;
-	err = clean_dir(dir, "local", &removed);
+	snprintf(bad, sizeof bad, "%s", dir);
+	topfd = tm__fs_open_dir(AT_FDCWD, dir, 0);
+	if (topfd == -ENOENT) {
+		printf("removed 0 files from '%s'\n", dir);
+		return MSG_EXIT_OK;
+	}
+	err = topfd < 0 ? topfd : 0;
 	if (!err)
-		err = clean_dir(dir, "upload", &removed);
+		err = clean_dir(topfd, dir, "local", &removed, bad, sizeof bad);
+	if (!err)
+		err = clean_dir(topfd, dir, "upload", &removed, bad, sizeof bad);
+	if (topfd >= 0)
+		close(topfd);
+	if (err == TM_EUNSAFE) {
+		msg_error("cannot clean '%s': it is a symbolic link, owned by "
+			  "another user or writable by others; remove or fix "
+			  "it by hand (chown, chmod go-w)", bad);
+		return MSG_EXIT_FAIL;
+	}
 	if (err) {
-		msg_error("cannot clean '%s': %s", dir, tm_strerror(err));
+		msg_error("cannot clean '%s': %s; fix its permissions or set "
+			  "TMWATCH_DIR", bad, tm_strerror(err));
 		return MSG_EXIT_FAIL;
 	}
 	printf("removed %zu files from '%s'\n", removed, dir);

@@ -5,7 +5,8 @@
  * version and toolchain come from the executable the kernel ran, opened
  * through /proc/PID/exe while the child waits (so a binary replaced on
  * disk still counts under the identity that crashed), never from the
- * record's exe string alone. Counts are exact: one call, one increment.
+ * record's exe string: a path a crashing process wrote is never opened
+ * (it could name a FIFO or a device; docs/security.md). Counts are exact: one call, one increment.
  * Never prints; single-threaded.
  */
 #define _GNU_SOURCE
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "store.h"
@@ -57,6 +59,33 @@ int count_env_version(pid_t pid, char *buf, size_t cap)
 	return found;
 }
 
+/* The identity of a program nobody can name: counted all the same. */
+static void unidentified(struct tm__identity *id)
+{
+	memset(id, 0, sizeof *id);
+	snprintf(id->program, sizeof id->program, "%s", COUNT_UNIDENTIFIED);
+	snprintf(id->version, sizeof id->version, "devel");
+	snprintf(id->toolchain, sizeof id->toolchain, "unknown");
+	snprintf(id->goarch, sizeof id->goarch, "%s",
+		 tm__identity_host_goarch());
+}
+
+/* Opens PATH for reading only if it is a regular file. O_NONBLOCK: a FIFO
+ * must not block the open; O_NOCTTY: a terminal must not become ours. */
+static int open_regular(const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -EINVAL;
+	}
+	return fd;
+}
+
 int count_identify(pid_t pid, const char *exe_path, struct tm__identity *id)
 {
 	char link[64], target[4096], version[128];
@@ -68,6 +97,9 @@ int count_identify(pid_t pid, const char *exe_path, struct tm__identity *id)
 	    version[0])
 		env_version = version;
 	snprintf(link, sizeof link, "/proc/%d/exe", (int)pid);
+	/* /proc/PID/exe is the kernel's word for the file the process
+	 * runs: always a regular file we may read, never a path a crashing
+	 * process chose. */
 	fd = open(link, O_RDONLY | O_CLOEXEC);
 	tl = readlink(link, target, sizeof target - 1);
 	if (fd >= 0 && tl > 0) {
@@ -79,12 +111,22 @@ int count_identify(pid_t pid, const char *exe_path, struct tm__identity *id)
 	}
 	if (fd >= 0)
 		close(fd);
-	if (!exe_path || !*exe_path)
-		return -ESRCH;
-	return tm__identity_from_elf(exe_path, -1, env_version, id);
+	if (exe_path && *exe_path && (fd = open_regular(exe_path)) >= 0) {
+		r = tm__identity_from_elf(exe_path, fd, env_version, id);
+		close(fd);
+		return r;
+	}
+	unidentified(id);
+	return 0;
 }
 
 int count_add(const struct tm__identity *id, const char *name)
 {
 	return tm__store_count_for(id, name, strlen(name), 1);
+}
+
+int count_add_why(const struct tm__identity *id, const char *name, char *bad,
+		  size_t cap)
+{
+	return tm__store_count_for_why(id, name, strlen(name), 1, bad, cap);
 }

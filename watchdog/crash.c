@@ -56,16 +56,16 @@ static int was_seen(pid_t pid)
 }
 
 /* Counts NAME (with ":SIGNAME" when SIG) into the crashing program's own
- * counter file; EXE is used when /proc/PID/exe is gone. Best effort: a
- * store that cannot be written never changes how the child dies. */
+ * counter file; EXE (a path the watchdog exec'd itself, or NULL; never a
+ * record's) is used when /proc/PID/exe is gone. Best effort: a store that
+ * cannot be written never changes how the child dies. */
 static void count_crash(pid_t pid, const char *exe, const char *name,
 			int sig)
 {
 	struct tm__identity id;
 	char full[64];
 
-	if (count_identify(pid, exe, &id) == -ESRCH)
-		return;
+	(void)count_identify(pid, exe, &id);
 	if (sig)
 		snprintf(full, sizeof(full), "%s:%s", name,
 			 record_signal_name(sig));
@@ -117,7 +117,7 @@ static int identify(pid_t pid, const struct record *rec,
 	struct tm__identity client;
 	char link[64], tool[4096], file[128], version[128];
 	ssize_t n;
-	int r = count_identify(pid, rec->exe, id), fd;
+	int r = count_identify(pid, NULL, id), fd;
 
 	snprintf(link, sizeof link, "/proc/%d/exe", (int)pid);
 	n = readlink(link, tool, sizeof tool - 1);
@@ -162,10 +162,12 @@ static void count_stack(const struct crash_options *opt,
 	struct crashlog_info ci = { 0 };
 	struct tm__identity id;
 	char identity[512], log_path[4096] = "", sig[64], cache[4096];
-	int have_id, r;
+	static char bad[4096];
+	int r;
 
-	/* Identity first: /proc/PID/exe is only there while it waits. */
-	have_id = identify(pid, rec, &id) != -ESRCH;
+	/* Identity first: /proc/PID/exe is only there while it waits. The
+	 * record's exe path is never opened (docs/security.md). */
+	(void)identify(pid, rec, &id);
 	memset(&st, 0, sizeof st);
 	r = unwind_stack(rec, pid, &st);
 #if defined(__x86_64__) || defined(__i386__)
@@ -186,14 +188,13 @@ static void count_stack(const struct crash_options *opt,
 	if (name_crash(fr.frames, fr.n, name, sizeof name) < 0)
 		snprintf(name, sizeof name, "%s", NAME_CRASH_PREFIX);
 	name_signal(rec->hdr.signo, sig, sizeof sig);
-	ci.count_result = have_id ? count_add(&id, name) : -ESRCH;
-	if (have_id)
-		(void)count_add(&id, sig);
+	ci.count_result = count_add_why(&id, name, bad, sizeof bad);
+	ci.count_bad = bad;
+	(void)count_add(&id, sig);
 
 	snprintf(identity, sizeof identity, "%s@%s-%s-linux-%s",
-		 have_id ? id.program : "?", have_id ? id.version : "?",
-		 have_id ? id.toolchain : "?", have_id ? id.goarch : "?");
-	ci.program = have_id ? id.program : rec->exe;
+		 id.program, id.version, id.toolchain, id.goarch);
+	ci.program = id.program;
 	ci.exe_path = rec->exe;
 	ci.pid = pid;
 	ci.tid = rec->hdr.tid;
@@ -246,8 +247,8 @@ int crash_handle(const struct crash_options *opt, struct intake_crash *c)
 		(void)modules_read(c->pid, &mods);
 	count_stack(opt, &rec, c->pid);
 	if (opt->debug_dir)
-		(void)recorddump_write(opt->debug_dir, &rec, &mods, c->bytes,
-				       c->len);
+		(void)recorddump_write(opt->debug_dir, c->pid, &rec, &mods,
+				       c->bytes, c->len);
 	modules_free(&mods);
 ack:
 	intake_ack(c);

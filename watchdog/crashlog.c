@@ -228,8 +228,8 @@ int crashlog_write(const struct crashlog_info *ci, const char *crash_output,
 int crashlog_line(const struct crashlog_info *ci, const char *log_path,
 		  char *buf, size_t cap)
 {
-	char sig[32], where[600] = "";
-	const char *what;
+	char sig[32], where[600] = "", failed[1200];
+	const char *what, *bad = ci->count_bad;
 	int n;
 
 	snprintf(sig, sizeof sig, "%s", ci->signo > 0 ?
@@ -247,8 +247,18 @@ int crashlog_line(const struct crashlog_info *ci, const char *log_path,
 		what = "nothing counted";
 	else if (ci->count_result == TM_EOFF)
 		what = "nothing counted (telemetry is off)";
+	else if (ci->count_result == TM_ECORRUPT && bad && *bad)
+		what = (snprintf(failed, sizeof failed, "not counted: counter "
+				 "file '%s' is corrupt, delete it", bad),
+			failed);
+	else if (ci->count_result == TM_EUNSAFE && bad && *bad)
+		what = (snprintf(failed, sizeof failed, "not counted: '%s' is "
+				 "owned by another user or writable by others, "
+				 "make it yours (chown, chmod go-w)", bad),
+			failed);
 	else if (ci->count_result != 0)
-		what = "counting failed";
+		what = (snprintf(failed, sizeof failed, "counting failed: %s",
+				 tm_strerror(ci->count_result)), failed);
 	else
 		what = "counted as crash/crash";
 	if (log_path && *log_path)

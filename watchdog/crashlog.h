@@ -37,6 +37,8 @@ struct crashlog_info {
 	const char *identity;	  /* counter file's program identity, e.g.
 				     "prog@1.2-gcc12.2.0-linux-amd64" */
 	int count_result;	  /* count_add's return: 0, TM_EOFF, ... */
+	const char *count_bad;	  /* when it failed: the store directory or
+				     counter file at fault, or NULL */
 	const struct tm__symframes *frames;
 	time_t when;
 };

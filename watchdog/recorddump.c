@@ -4,7 +4,10 @@
  * faulting module without the later stages.
  *
  * Writes only under the directory the user named, each file by temp file
- * + rename so a reader never sees half a file. Never prints. The text
+ * + rename so a reader never sees half a file, relative to a descriptor
+ * of that directory, never through a symlink, and under names made from
+ * the kernel's pid and our own sequence number (docs/security.md). Never
+ * prints. The text
  * format is documented in docs/crash-record.md.
  */
 #define _GNU_SOURCE
@@ -13,24 +16,51 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "recorddump.h"
 
+/* Per-watchdog sequence: record names come from the kernel's pid and
+ * this number, never from the record (the child writes the record). */
+static unsigned dump_seq;
+
+/* Writes NAME in DIR by temp file + rename, relative to a descriptor of
+ * DIR: the temp file has a random name, is created exclusively and never
+ * through a symlink (O_EXCL|O_NOFOLLOW), and renameat replaces whatever
+ * entry has NAME without following it. A child that can write into DIR
+ * (a shared or world-writable debug directory under a root watchdog)
+ * thus cannot make us write anywhere else. Mode 0600: records hold a copy
+ * of the crashed thread's stack. */
 static int write_atomic(const char *dir, const char *name, const void *data,
 			size_t len)
 {
-	char tmp[4096], dst[4096];
+	char tmp[64];
 	const char *p = data;
-	int fd, e = 0;
+	unsigned long long rnd = 0;
+	int dfd, fd = -1, e = 0, tries;
 
-	if (snprintf(dst, sizeof(dst), "%s/%s", dir, name) >= (int)sizeof(dst)
-	    || snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name) >=
-	    (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
 		return -errno;
+	for (tries = 0; tries < 8 && fd < 0; tries++) {
+		if (getrandom(&rnd, sizeof rnd, GRND_NONBLOCK) !=
+		    (ssize_t)sizeof rnd)
+			rnd ^= (unsigned long long)getpid() << 32 ^
+			       (unsigned long long)time(NULL) ^ tries;
+		snprintf(tmp, sizeof tmp, ".tmwatch-dump-%016llx.tmp", rnd);
+		fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+			    O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST) {
+			e = -errno;
+			break;
+		}
+	}
+	if (fd < 0) {
+		close(dfd);
+		return e ? e : -EEXIST;
+	}
 	while (len > 0) {
 		ssize_t n = write(fd, p, len);
 
@@ -45,10 +75,11 @@ static int write_atomic(const char *dir, const char *name, const void *data,
 	}
 	if (close(fd) != 0 && !e)
 		e = -errno;
-	if (!e && rename(tmp, dst) != 0)
+	if (!e && renameat(dfd, tmp, dfd, name) != 0)
 		e = -errno;
 	if (e)
-		unlink(tmp);
+		unlinkat(dfd, tmp, 0);
+	close(dfd);
 	return e;
 }
 
@@ -69,7 +100,7 @@ static void put_escaped(FILE *f, const char *s)
 }
 
 /* recorddump_write: see recorddump.h. */
-int recorddump_write(const char *dir, const struct record *r,
+int recorddump_write(const char *dir, pid_t pid, const struct record *r,
 		     const struct modules_table *m, const void *bytes,
 		     size_t len)
 {
@@ -77,6 +108,7 @@ int recorddump_write(const char *dir, const struct record *r,
 	const struct modules_mapping *pcm = modules_at(m, h->pc);
 	char name[128], *text = NULL;
 	size_t tlen = 0, i;
+	unsigned seq;
 	FILE *f;
 	int e;
 
@@ -126,9 +158,10 @@ int recorddump_write(const char *dir, const struct record *r,
 		free(text);
 		return -ENOMEM;
 	}
-	snprintf(name, sizeof(name), "record-%d-%d.bin", h->pid, h->tid);
+	seq = ++dump_seq;
+	snprintf(name, sizeof(name), "record-%d-%u.bin", (int)pid, seq);
 	e = write_atomic(dir, name, bytes, len);
-	snprintf(name, sizeof(name), "record-%d-%d.txt", h->pid, h->tid);
+	snprintf(name, sizeof(name), "record-%d-%u.txt", (int)pid, seq);
 	if (!e)
 		e = write_atomic(dir, name, text, tlen);
 	free(text);

@@ -14,10 +14,12 @@
 #include "modules.h"
 #include "record.h"
 
-/* recorddump_write writes DIR/record-PID-TID.bin (the raw bytes) and
- * DIR/record-PID-TID.txt ("key value" lines, then one "map" line per
- * mapping), each by temp file + rename. Returns 0 or -errno. */
-int recorddump_write(const char *dir, const struct record *r,
+/* recorddump_write writes DIR/record-PID-SEQ.bin (the raw bytes) and
+ * DIR/record-PID-SEQ.txt ("key value" lines, then one "map" line per
+ * mapping), each by temp file + rename. PID is the kernel's (the
+ * channel's credentials), SEQ this watchdog's count of records: nothing in
+ * a file name comes from the record. Returns 0 or -errno. */
+int recorddump_write(const char *dir, pid_t pid, const struct record *r,
 		     const struct modules_table *m, const void *bytes,
 		     size_t len);
 

@@ -31,6 +31,8 @@ enum tm_error {
 	TM_ENOWATCHDOG = -1014, /* no tmwatch binary to act as watchdog */
 	TM_EDISABLED = -1015,  /* TMWATCH_DISABLE=1 is set */
 	TM_EINVAL = -1016,     /* bad argument from the caller */
+	TM_EUNSAFE = -1017,    /* store or file owned by another user or
+				* writable by others (docs/security.md) */
 };
 
 /* tm_strerror returns a static, lower-case description of any code this

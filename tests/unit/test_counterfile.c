@@ -21,6 +21,7 @@
 #include <string.h>
 #include <dirent.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -90,6 +91,14 @@ static off_t file_size(const char *path)
 
 	assert_int_equal(stat(path, &st), 0);
 	return st.st_size;
+}
+
+static mode_t file_mode(const char *path)
+{
+	struct stat st;
+
+	assert_int_equal(stat(path, &st), 0);
+	return st.st_mode & 07777;
 }
 
 static void file_put32(const char *path, uint32_t off, uint32_t v)
@@ -545,6 +554,87 @@ static void truncated_file_makes_new_counter_fail(void **state)
 	assert_null(c);
 }
 
+/* The body of the next test, in a child process: exit 0 when all held,
+ * the failed step otherwise, death by SIGBUS without the guard. */
+static int truncate_under_pointer(struct fixture *fx)
+{
+	struct tm__counterfile *f;
+	uint64_t *c = NULL, *n = NULL;
+
+	/* cmocka catches SIGBUS in the test process; a program has the
+	 * default action. */
+	signal(SIGBUS, SIG_DFL);
+	if (tm__counterfile_open(fx->dirfd, FILENAME, META, META_LEN, &f))
+		return 1;
+	if (tm__counterfile_counter(f, "ccls/request", 12, &c) || !c)
+		return 2;
+	tm__counterfile_add(c, 1);
+	if (tm__counterfile_broken(f))
+		return 3;
+	if (truncate(fx->path, 0) != 0)
+		return 4;
+	tm__counterfile_add(c, 1); /* faults, contained */
+	if (!tm__counterfile_broken(f) || *tm__counterfile_closed_word(f) != 1)
+		return 5;
+	tm__counterfile_add(c, 5); /* into the zero page, no fault */
+	if (tm__counterfile_counter(f, "other", 5, &n) != TM_ECORRUPT || n)
+		return 6;
+	tm__counterfile_close(f);
+	return 0;
+}
+
+/* Another process cutting the file to nothing under a count pointer: the
+ * SIGBUS guard turns the fault into zero pages, the process lives on, the
+ * file reads as broken and corrupt, and its closed word tells every
+ * handle to re-resolve. */
+static void truncation_under_a_count_pointer_costs_counts_not_the_process(
+	void **state)
+{
+	struct fixture *fx = *state;
+	int st;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(truncate_under_pointer(fx));
+	if (tu_wait(pid, &st, 60000) != 0)
+		fail_msg("the counting child did not finish in 60 s");
+	if (st != 0)
+		fail_msg("the counting child ended with %s",
+			 tu_describe_status(st));
+}
+
+/* ssh's rule for the store (docs/security.md): a counter file another
+ * user owns, or that group or others may write, is refused. */
+static void file_of_another_user_or_writable_by_others_is_refused(
+	void **state)
+{
+	struct fixture *fx = *state;
+	mode_t old = umask(002);
+
+	if (geteuid() != 0)
+		fail_msg("needs root to give the file to another user");
+	/* Created 0644 even under umask 002: never refused for its mode. */
+	open_ccls(fx);
+	umask(old);
+	assert_int_equal(file_mode(fx->path), 0644);
+	tm__counterfile_close(fx->f);
+	fx->f = NULL;
+	assert_int_equal(chmod(fx->path, 0664), 0);
+	assert_int_equal(tm__counterfile_open(fx->dirfd, FILENAME, META,
+					      META_LEN, &fx->f), TM_EUNSAFE);
+	assert_int_equal(chmod(fx->path, 0646), 0);
+	assert_int_equal(tm__counterfile_open(fx->dirfd, FILENAME, META,
+					      META_LEN, &fx->f), TM_EUNSAFE);
+	assert_int_equal(chmod(fx->path, 0644), 0);
+	assert_int_equal(chown(fx->path, 65534, 65534), 0);
+	assert_int_equal(tm__counterfile_open(fx->dirfd, FILENAME, META,
+					      META_LEN, &fx->f), TM_EUNSAFE);
+	assert_null(fx->f);
+	assert_int_equal(chown(fx->path, 0, 0), 0);
+	open_ccls(fx);
+}
+
 struct worker {
 	struct tm__counterfile *f;
 	int id;
@@ -631,6 +721,8 @@ int main(void)
 		T(bad_limit_is_corrupt),
 		T(file_at_size_cap_is_full),
 		T(truncated_file_makes_new_counter_fail),
+		T(truncation_under_a_count_pointer_costs_counts_not_the_process),
+		T(file_of_another_user_or_writable_by_others_is_refused),
 		T(threads_share_one_struct),
 #undef T
 	};

@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "fsutil.h"
+#include "tmwatch/common.h"
 #include "testutil.h"
 
 #define SKIP_STATUS 77
@@ -316,6 +317,49 @@ static void read_small_refuses_a_fifo_without_blocking(void **state)
 	free(p);
 }
 
+/* ssh's rule (docs/security.md): ours or root's, writable by nobody
+ * else. */
+static void check_owner_trusts_only_us_or_root_and_no_other_writer(
+	void **state)
+{
+	struct stat st;
+
+	(void)state;
+	memset(&st, 0, sizeof st);
+	st.st_uid = geteuid();
+	st.st_mode = S_IFDIR | 0755;
+	assert_int_equal(tm__fs_check_owner(&st), 0);
+	st.st_mode = S_IFDIR | 0775;
+	assert_int_equal(tm__fs_check_owner(&st), TM_EUNSAFE);
+	st.st_mode = S_IFDIR | 01777;
+	assert_int_equal(tm__fs_check_owner(&st), TM_EUNSAFE);
+	st.st_mode = S_IFREG | 0600;
+	st.st_uid = 0;
+	assert_int_equal(tm__fs_check_owner(&st), 0);
+	st.st_uid = geteuid() == 65534 ? 65533 : 65534;
+	assert_int_equal(tm__fs_check_owner(&st), TM_EUNSAFE);
+}
+
+static void open_dir_refuses_a_symlink_and_a_shared_directory(void **state)
+{
+	char *real = tu_path(*state, "real"), *link = tu_path(*state, "link");
+	int fd;
+
+	assert_int_equal(mkdir(real, 0755), 0);
+	assert_int_equal(symlink(real, link), 0);
+	fd = tm__fs_open_dir(AT_FDCWD, real, 1);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(tm__fs_open_dir(AT_FDCWD, link, 1), TM_EUNSAFE);
+	fd = tm__fs_open_dir(AT_FDCWD, link, 0);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(chmod(real, 0777), 0);
+	assert_int_equal(tm__fs_open_dir(AT_FDCWD, real, 1), TM_EUNSAFE);
+	free(real);
+	free(link);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -334,6 +378,8 @@ int main(void)
 		T(read_small_rejects_a_file_as_large_as_its_buffer),
 		T(read_small_reports_missing_files_and_directories),
 		T(read_small_refuses_a_fifo_without_blocking),
+		T(check_owner_trusts_only_us_or_root_and_no_other_writer),
+		T(open_dir_refuses_a_symlink_and_a_shared_directory),
 #undef T
 	};
 
