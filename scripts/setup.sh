@@ -10,6 +10,7 @@ packages=(
   libcmocka-dev libmicrohttpd-dev
   clang libclang-rt-14-dev   # libFuzzer targets
   g++ binutils util-linux procps tmux python3 curl
+  strace coreutils           # relays under test (test_intake_load)
 )
 
 missing=()

@@ -21,7 +21,7 @@
 #define INTAKE_SESSION_MAX_MS 10000
 /* Every waiting child hears from us at least this often; its own bound
  * (TMWATCH_ACK_TIMEOUT_MS, 5 s) restarts at each keepalive byte. */
-#define INTAKE_KEEPALIVE_MS 1000
+#define INTAKE_KEEPALIVE_MS 500
 /* Caps over all sessions: more are refused at once (the sender dies as
  * it would have without us); past the bytes cap, records wait in the
  * kernel (flow control) until room is free. */

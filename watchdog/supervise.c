@@ -339,8 +339,10 @@ static void on_signal(struct supervisor *s, const struct signalfd_siginfo *si)
 }
 
 /* How long crashes still under way when the child died (descendants
- * crashing with it) may delay the mirrored exit status. */
+ * crashing with it) may delay the mirrored exit status: 1.5 s after the
+ * last one handled, never more than 5 s after the death. */
 #define WATCH_GRACE_MS 1500
+#define WATCH_GRACE_MAX_MS 5000
 
 static long watch_now_ms(void)
 {
@@ -353,12 +355,14 @@ static long watch_now_ms(void)
 /* Runs the crash pipeline on the oldest finished session, if any: one
  * per turn of the loop, so signals, hellos and keepalives are served
  * between crashes however many are queued. */
-static void take_crash(struct supervisor *s, struct intake *in)
+static int take_crash(struct supervisor *s, struct intake *in)
 {
 	struct intake_crash c;
 
-	if (intake_next(in, &c) == 0)
-		(void)modload_crash_handle(&s->copt, &c);
+	if (intake_next(in, &c) != 0)
+		return 0;
+	(void)modload_crash_handle(&s->copt, &c);
+	return 1;
 }
 
 /* Intake is concurrent (intake.c): every session is read as its bytes
@@ -369,7 +373,7 @@ static void watch(struct supervisor *s, int sfd, struct intake *in)
 	struct signalfd_siginfo si;
 	int ready;
 	ssize_t n;
-	long end;
+	long end, cap;
 
 	while (!s->done) {
 		if (intake_wait(in, sfd, &ready, -1) < 0) {
@@ -378,7 +382,7 @@ static void watch(struct supervisor *s, int sfd, struct intake *in)
 				s->done = 1;
 			break;
 		}
-		take_crash(s, in);
+		(void)take_crash(s, in);
 		if (ready) {
 			/* One at a time: a stop may discard the rest. */
 			n = read(sfd, &si, sizeof(si));
@@ -389,10 +393,15 @@ static void watch(struct supervisor *s, int sfd, struct intake *in)
 	/* Descendants that crashed as the child died are still queued or
 	 * being read: bounded, then closed (they die as without us). */
 	end = watch_now_ms() + WATCH_GRACE_MS;
+	cap = watch_now_ms() + WATCH_GRACE_MAX_MS;
 	do {
 		if (intake_wait(in, -1, &ready, end) < 0)
 			break;
-		take_crash(s, in);
+		if (take_crash(s, in)) {
+			end = watch_now_ms() + WATCH_GRACE_MS;
+			if (end > cap)
+				end = cap;
+		}
 	} while (intake_pending(in) > 0 && watch_now_ms() < end);
 	intake_close(in);
 }
