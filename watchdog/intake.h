@@ -26,7 +26,7 @@
  * it would have without us); past the bytes cap, records wait in the
  * kernel (flow control) until room is free. */
 #define INTAKE_MAX_SESSIONS 4096
-#define INTAKE_MAX_BUFFERED (64u * 1024u * 1024u)
+#define INTAKE_MAX_BUFFERED (16u * 1024u * 1024u)
 
 /* One crash for the pipeline. bytes is malloc'd, owned here. */
 struct intake_crash {

@@ -395,7 +395,10 @@ static void watch(struct supervisor *s, int sfd, struct intake *in)
 	end = watch_now_ms() + WATCH_GRACE_MS;
 	cap = watch_now_ms() + WATCH_GRACE_MAX_MS;
 	do {
-		if (intake_wait(in, -1, &ready, end) < 0)
+		/* With nothing under way, one look without blocking: an
+		 * ordinary exit must not wait. */
+		if (intake_wait(in, -1, &ready,
+				intake_pending(in) > 0 ? end : 0) < 0)
 			break;
 		if (take_crash(s, in)) {
 			end = watch_now_ms() + WATCH_GRACE_MS;
