@@ -52,13 +52,15 @@ static int was_seen(const struct crash_options *opt, pid_t pid)
  * re-raise their child's death signal on themselves. While a crashed
  * process waits, its parent is noted with the signal; a record from that
  * parent for a signal it sent itself is the same crash again, not
- * counted. A chain of relays passes the note up. Bounded ring: past
- * RELAY_MAX crashes in flight an old note is lost (a relay then counts as
- * before), never a real crash. */
+ * counted, if it comes within 10 s (a parent that aborts for its own
+ * reasons later is a crash). A chain of relays passes the note up.
+ * Bounded ring: past RELAY_MAX crashes in flight an old note is lost (a
+ * relay then counts as before), never a real crash. */
 #define RELAY_MAX 256
 static struct relay_note {
 	pid_t parent;
 	int signo;
+	time_t when;	/* a relay re-raises at once: 10 s at most */
 } relays[RELAY_MAX];
 static size_t nrelays;
 
@@ -90,7 +92,7 @@ static void note_parent(pid_t pid, int signo)
 
 	if (pp > 1)
 		relays[nrelays++ % RELAY_MAX] =
-			(struct relay_note){ pp, signo };
+			(struct relay_note){ pp, signo, time(NULL) };
 }
 
 /* Is REC, from PID, a relay of a crash already counted? Consumes the
@@ -103,7 +105,8 @@ static int is_relay(const struct record *rec, pid_t pid)
 		return 0; /* a fault, or sent by someone else: a crash */
 	for (i = 0; i < n; i++) {
 		if (relays[i].parent == pid &&
-		    relays[i].signo == rec->hdr.signo) {
+		    relays[i].signo == rec->hdr.signo &&
+		    time(NULL) - relays[i].when <= 10) {
 			relays[i].parent = 0;
 			note_parent(pid, rec->hdr.signo);
 			return 1;
@@ -260,7 +263,7 @@ int crash_handle(const struct crash_options *opt, struct intake_crash *c)
 		 * when it is reaped (crash_note_death, with its real
 		 * signal); a descendant's we never see: counted now. */
 		if (c->pid != opt->child)
-			count_crash(c->pid, NULL, "crash/no-record",
+			count_crash(c->pid, c->exe, "crash/no-record",
 				    partial_signal(c));
 		if (opt->debug_dir)
 			(void)recorddump_malformed(opt->debug_dir, c->pid, why,

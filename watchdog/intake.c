@@ -57,6 +57,7 @@ struct session {
 	unsigned char *bytes;	/* S_READING/S_QUEUED; reserved room */
 	size_t len, want;
 	int read_error;
+	char *exe;		/* malloc'd, or NULL */
 };
 
 struct intake {
@@ -229,6 +230,21 @@ static struct session *add_session(struct intake *in, int fd)
 	return s;
 }
 
+/* The sender's program file, read while it waits: a sender that gives
+ * up is gone by the time its incomplete session is counted. */
+static char *exe_of(pid_t pid)
+{
+	char link[64], target[4096];
+	ssize_t n;
+
+	snprintf(link, sizeof link, "/proc/%d/exe", (int)pid);
+	n = readlink(link, target, sizeof target - 1);
+	if (n <= 0)
+		return NULL;
+	target[n] = '\0';
+	return strdup(target);
+}
+
 static void drop_session(struct intake *in, size_t i)
 {
 	struct session *s = &in->s[i];
@@ -239,6 +255,7 @@ static void drop_session(struct intake *in, size_t i)
 		free(s->bytes);
 		in->reserved -= INTAKE_MAX_BYTES;
 	}
+	free(s->exe);
 	in->s[i] = in->s[--in->n];
 }
 
@@ -328,6 +345,7 @@ static int take_hello(struct intake *in)
 	s->pid = cred.pid;
 	s->tid = h.tid;
 	s->version = h.version;
+	s->exe = exe_of(s->pid);
 	keepalive(s); /* the child learns at once that we are there */
 	return 0;
 }
@@ -437,6 +455,7 @@ static void read_some(struct session *s, long now)
 			}
 			s->tid = h.tid;
 			s->version = h.version;
+			s->exe = exe_of(s->pid);
 			s->state = S_WAITING;
 			keepalive(s);
 			return; /* the record waits for room */
@@ -554,9 +573,13 @@ int intake_wait(struct intake *in, int extra_fd, int *extra_ready,
 		if (k == (size_t)-1) {
 			*extra_ready = 1;
 		} else if (k == (size_t)-2) {
-			while ((r = take_hello(in)) == 0)
+			int taken = 0;
+
+			/* Bounded: a flood of hellos cannot starve the
+			 * rest of the loop; poll says there are more. */
+			while (taken++ < 256 && (r = take_hello(in)) == 0)
 				;
-			if (r != -EAGAIN)
+			if (r != 0 && r != -EAGAIN)
 				in->chan_open = 0; /* poll ignores it now */
 		} else if (k == (size_t)-3) {
 			take_connection(in);
@@ -613,10 +636,12 @@ int intake_next(struct intake *in, struct intake_crash *out)
 	out->bytes = s->bytes;
 	out->len = s->len;
 	out->read_error = s->read_error;
+	out->exe = s->exe;
 	if (s->bytes)
 		in->reserved -= INTAKE_MAX_BYTES;
 	s->fd = -1;
 	s->bytes = NULL;
+	s->exe = NULL;
 	drop_session(in, best);
 	return 0;
 }
@@ -849,4 +874,6 @@ void intake_ack(struct intake_crash *c)
 	free(c->bytes);
 	c->bytes = NULL;
 	c->len = 0;
+	free(c->exe);
+	c->exe = NULL;
 }

@@ -26,7 +26,7 @@
 #include "intake.h"
 
 /* Bump when a table below or anything it passes changes layout. */
-#define MODULE_ABI 1
+#define MODULE_ABI 2
 
 #define MODULE_CRASH_FILE "libtmwatch-crash.so"
 #define MODULE_CRASH_SYMBOL "tmwatch_crash_ops"

@@ -6,6 +6,9 @@
  *   huge      a hello, then a header claiming a 4 GiB record
  *   silent    a hello, then nothing (the watchdog must give up, bounded)
  *   nofd      a hello datagram without the SCM_RIGHTS descriptor
+ *   partial   a hello, then the first 3000 bytes of a SIGSEGV record
+ *             claiming more, then EOF (it gives up, as a crashing
+ *             process whose bound expired would)
  * Prints "acked" or "no ack" so the test sees the watchdog answered.
  */
 #define _GNU_SOURCE
@@ -76,6 +79,20 @@ int main(int argc, char **argv)
 		r.header_size = sizeof(r);
 		r.total_size = UINT32_MAX;
 		(void)!write(sv[0], &r, 64);
+	} else if (strcmp(how, "partial") == 0) {
+		static struct tm_crash_record r;
+
+		r.magic = TM_RECORD_MAGIC;
+		r.version = TM_RECORD_VERSION;
+		r.header_size = sizeof(r);
+		r.total_size = sizeof(r) + 4096;
+		r.pid = getpid();
+		r.tid = gettid();
+		r.signo = 11;
+		(void)!write(sv[0], &r, 3000);
+		close(sv[0]);
+		printf("no ack\n");
+		return 0;
 	} else if (strcmp(how, "garbage") == 0) {
 		(void)!write(sv[0], junk, sizeof(junk));
 	}

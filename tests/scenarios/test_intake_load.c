@@ -429,6 +429,40 @@ static void child_crash_after_300_descendant_crashes_counted_once_wrapper(
 	expect_no_record(f, 0);
 }
 
+/* Issue 8 §1: a descendant that gives up part way (its bound expired)
+ * still counts, crash/no-record:SIGSEGV on its own program (named from
+ * the process while it waited: it is gone when its session ends). */
+static void partial_record_from_a_descendant_counts_no_record_wrapper(
+	void **state)
+{
+	struct fixture *f = *state;
+	char *argv[] = { (char *)su_env_or_die("TMWATCH_BIN"), "-q", "sh",
+			 "-c", HELPER_BAD_RECORD " partial; exit 0", NULL };
+	char *env[] = { f->xdg, "TMWATCH_QUIET", NULL };
+	char **names, **progs;
+	uint64_t *values;
+	char *out = NULL;
+	size_t n;
+	int st = tu_run(argv, env, &out, NULL, RUN_TIMEOUT_MS);
+
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_string_equal(out, "no ack\n");
+	n = su_counters(f->store, "crash/no-record:", &names, &values,
+			&progs);
+	if (n != 1 || strcmp(names[0], "crash/no-record:SIGSEGV") != 0 ||
+	    values[0] != 1 || strcmp(progs[0], "helper_bad_record") != 0)
+		fail_msg("expected crash/no-record:SIGSEGV once on "
+			 "helper_bad_record; got %zu counter(s), first '%s' "
+			 "on '%s'", n, n ? names[0] : "", n ? progs[0] : "");
+	expect_crashes(f, 0, NULL, NULL);
+	assert_int_equal(counted(f, "crash/malformed", NULL), 0);
+	su_free_list(names, n);
+	su_free_list(progs, n);
+	free(values);
+	free(out);
+}
+
 /* Issue 8 §2: relays re-raise their child's crash signal on themselves;
  * the crash is counted once, on the program that crashed, and the exit
  * status is the bare one. */
@@ -485,6 +519,7 @@ int main(int argc, char **argv)
 		CASE(silent_hostile_sessions_delay_neither_crash_nor_exit_wrapper),
 		CASE(child_crash_then_300_descendant_crashes_counted_once_wrapper),
 		CASE(child_crash_after_300_descendant_crashes_counted_once_wrapper),
+		CASE(partial_record_from_a_descendant_counts_no_record_wrapper),
 		CASE(timeout_relay_counts_one_crash_wrapper),
 		CASE(strace_relay_counts_one_crash_wrapper),
 		CASE(strace_around_timeout_counts_one_crash_wrapper),
