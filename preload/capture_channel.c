@@ -210,7 +210,8 @@ static void release_reserve(void)
 		tm__capture.reserve_fd[i] = -1;
 		if (fd < 0 ||
 		    TM__SYS(SYS_fstat, fd, &st, 0, 0, 0, 0) < 0 ||
-		    !S_ISCHR(st.st_mode) || st.st_dev != tm__capture.reserve_dev ||
+		    !S_ISCHR(st.st_mode) ||
+		    st.st_dev != tm__capture.reserve_dev ||
 		    st.st_ino != tm__capture.reserve_ino)
 			continue;
 		(void)tm__sys_close(fd);

@@ -36,8 +36,9 @@ struct intake_crash {
 	unsigned char *bytes;
 	size_t len;
 	int read_error;		/* 0, or why the bytes are incomplete */
-	char *exe;		/* /proc/PID/exe when the hello came, malloc'd,
-				 * or NULL: names a sender gone since */
+	/* /proc/PID/exe when the hello came (malloc'd, or NULL): names a
+	 * sender gone since. */
+	char *exe;
 };
 
 /* The channel and every open session; opaque. */

@@ -528,6 +528,7 @@ int supervise_main(int argc, char **argv)
 		sigprocmask(SIG_SETMASK, &s.orig_mask, NULL);
 		intake_close(in);
 		close(chan);
+		unsetenv("TMWATCH_SOCK");
 		if (sfd >= 0)
 			close(sfd);
 		return run_bare(&s);
