@@ -340,9 +340,10 @@ static void on_signal(struct supervisor *s, const struct signalfd_siginfo *si)
 
 /* How long crashes still under way when the child died (descendants
  * crashing with it) may delay the mirrored exit status: 1.5 s after the
- * last one handled, never more than 5 s after the death. */
+ * last one handled, never more than 10 s after the death: descendants
+ * crashing with the child are counted, silent ones cost 1.5 s. */
 #define WATCH_GRACE_MS 1500
-#define WATCH_GRACE_MAX_MS 5000
+#define WATCH_GRACE_MAX_MS 10000
 
 static long watch_now_ms(void)
 {
@@ -367,7 +368,8 @@ static int take_crash(struct supervisor *s, struct intake *in)
 
 /* Intake is concurrent (intake.c): every session is read as its bytes
  * come, so a silent or slow descendant never delays another crash nor
- * the child's exit status by more than WATCH_GRACE_MS. */
+ * the child's exit status by more than WATCH_GRACE_MS (silent) or
+ * WATCH_GRACE_MAX_MS (descendants crashing in turn). */
 static void watch(struct supervisor *s, int sfd, struct intake *in)
 {
 	struct signalfd_siginfo si;
