@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* crash_closes_fds.c -- closes every fd above stderr at start, reopens a
  * file on the freed numbers, then writes through NULL. The shim must not
- * write into the reused fd: the program dies as usual, with no record. */
+ * write into the reused fd: it reports through the watchdog's named
+ * socket instead (TMWATCH_SOCK), and the program dies as usual. */
 #include <fcntl.h>
 #include <unistd.h>
 

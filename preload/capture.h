@@ -38,6 +38,14 @@ struct tm__capture_state {
 	struct sigaction prog[TM__CAPTURE_NSIG]; /* the program's view */
 	int reporter_tid;	/* atomic: the one thread reporting */
 	int watchdog_pid;	/* TMWATCH_PID, for PR_SET_PTRACER; or 0 */
+	/* The watchdog's named socket (TMWATCH_SOCK, abstract), for when
+	 * channel_fd is gone; sock_len 0 when none. */
+	char sock_name[108];
+	int sock_len;
+	/* Descriptors kept open at load (on /dev/null) so a process at its
+	 * fd limit can still report: the handler closes them first. */
+	int reserve_fd[2];
+	unsigned long reserve_dev, reserve_ino;
 };
 
 /* The process-wide state; one instance per copy of the capture objects. */
@@ -50,7 +58,10 @@ int tm__capture_is_crash_signal(int sig);
  * still the socket the watchdog made (by device and inode), so a program
  * that closed or reused fd numbers is never written into. Returns the fd;
  * -ENOENT when TMWATCH_FD is unset; TM_ENOWATCHDOG when it is set but the
- * fd is not ours (the watchdog is unavailable: do not re-exec). */
+ * fd is not ours (the watchdog is unavailable: do not re-exec). When the
+ * fd is gone (closed by a parent's close_fds) but TMWATCH_SOCK names the
+ * watchdog's socket, returns the fd number all the same: the handler
+ * checks it again and reaches the watchdog by name instead. */
 int tm__capture_channel_from_env(unsigned long *dev, unsigned long *ino);
 
 /* LOAD-TIME. Prepares everything and installs the handlers: the record

@@ -14,7 +14,6 @@
 #include <time.h>
 #include <ucontext.h>
 #include <sys/prctl.h>
-#include <sys/stat.h>
 
 #include "capture.h"
 #include "capture_sys.h"
@@ -83,20 +82,6 @@ static void sleep_ms(long ms)
 	(void)TM__SYS(SYS_ppoll, NULL, 0, &ts, NULL, 0, 0);
 }
 
-/* The channel fd may have been closed and its number reused since load:
- * write only into the very socket the watchdog made. */
-static int channel_is_ours(void)
-{
-	struct stat st;
-
-	if (tm__capture.channel_fd < 0)
-		return 0;
-	if (TM__SYS(SYS_fstat, tm__capture.channel_fd, &st, 0, 0, 0, 0) < 0)
-		return 0;
-	return S_ISSOCK(st.st_mode) && st.st_dev == tm__capture.channel_dev &&
-	       st.st_ino == tm__capture.channel_ino;
-}
-
 /* One thread reports; another crashing thread waits (bounded) for the
  * process to die of the first one's signal, then dies of its own. */
 static void report(int sig, siginfo_t *info, ucontext_t *uc)
@@ -121,7 +106,9 @@ static void report(int sig, siginfo_t *info, ucontext_t *uc)
 			sleep_ms(10);
 		return;
 	}
-	if (!channel_is_ours() || !tm__capture.rec)
+	/* Whether the channel is still ours is checked by the channel
+	 * (capture_channel.c), which may reach the watchdog by name. */
+	if (!tm__capture.rec)
 		return;
 	/* Under Yama's ptrace_scope 1 only ancestors may read our memory;
 	 * a descendant whose parent died is no longer the watchdog's. */

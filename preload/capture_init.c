@@ -9,16 +9,19 @@
  * documented in docs/modes.md.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "capture.h"
+#include "capture_sys.h"
 #include "tmwatch/common.h"
 
 static int parse_ulong(const char *s, char stop, unsigned long *out,
@@ -35,6 +38,36 @@ static int parse_ulong(const char *s, char stop, unsigned long *out,
 	if (end)
 		*end = e;
 	return 0;
+}
+
+/* LOAD-TIME. TMWATCH_SOCK names the watchdog's abstract socket:
+ * "tmwatch-PID-TOKEN", letters, digits and '-' only. Returns its length
+ * (copied to OUT when not NULL), or 0 when unset or not well formed. */
+static int sock_from_env(char *out, size_t cap)
+{
+	static const char prefix[] = "tmwatch-";
+	const char *v = getenv("TMWATCH_SOCK");
+	size_t i, n;
+
+	if (!v)
+		return 0;
+	n = strlen(v);
+	if (n < 16 || n >= cap)
+		return 0;
+	for (i = 0; i < sizeof prefix - 1; i++) {
+		if (v[i] != prefix[i])
+			return 0;
+	}
+	for (i = 0; i < n; i++) {
+		char c = v[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '-'))
+			return 0;
+	}
+	if (out)
+		memcpy(out, v, n);
+	return (int)n;
 }
 
 /* LOAD-TIME. TMWATCH_FD=N and TMWATCH_FD_INO=DEV:INO are set by the
@@ -55,12 +88,52 @@ int tm__capture_channel_from_env(unsigned long *dev, unsigned long *ino)
 	    parse_ulong(ids + 1, '\0', ino, NULL))
 		return TM_ENOWATCHDOG;
 	if (fstat((int)fd, &st) != 0 || !S_ISSOCK(st.st_mode) ||
-	    st.st_dev != *dev || st.st_ino != *ino)
+	    st.st_dev != *dev || st.st_ino != *ino ||
+	    getsockopt((int)fd, SOL_SOCKET, SO_TYPE, &type, &tlen) != 0 ||
+	    type != SOCK_SEQPACKET) {
+		/* Closed by a parent (Python's subprocess close_fds, a
+		 * daemon's closefrom): the handler finds the watchdog by
+		 * name, and checks the fd again in case it comes back. */
+		if (sock_from_env(NULL, sizeof tm__capture.sock_name) > 0)
+			return (int)fd;
 		return TM_ENOWATCHDOG;
-	if (getsockopt((int)fd, SOL_SOCKET, SO_TYPE, &type, &tlen) != 0 ||
-	    type != SOCK_SEQPACKET)
-		return TM_ENOWATCHDOG;
+	}
 	return (int)fd;
+}
+
+/* LOAD-TIME. Keeps two descriptors on /dev/null, high (as the channel),
+ * so that the handler has room for its sockets even when the program has
+ * used every descriptor its limit allows (issue 8: `ulimit -n` reached,
+ * then a crash). Costs the program two descriptors of its limit. */
+static void reserve_fds(struct tm__capture_state *c)
+{
+	struct rlimit rl;
+	struct stat st;
+	long want = 900, fd, nfd;
+	int i;
+
+	if (TM__SYS(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &rl, 0, 0) == 0 &&
+	    rl.rlim_cur != RLIM_INFINITY && (long)rl.rlim_cur <= want + 64)
+		want = (long)rl.rlim_cur / 2;
+	for (i = 0; i < 2; i++) {
+		fd = TM__SYS(SYS_openat, AT_FDCWD, "/dev/null",
+			     O_RDONLY | O_CLOEXEC, 0, 0, 0);
+		if (fd < 0)
+			return;
+		nfd = want > fd ? TM__SYS(SYS_fcntl, fd, F_DUPFD_CLOEXEC,
+					  want, 0, 0, 0) : -1;
+		if (nfd >= 0) {
+			(void)tm__sys_close((int)fd);
+			fd = nfd;
+		}
+		if (fstat((int)fd, &st) != 0) {
+			(void)tm__sys_close((int)fd);
+			return;
+		}
+		c->reserve_fd[i] = (int)fd;
+		c->reserve_dev = (unsigned long)st.st_dev;
+		c->reserve_ino = (unsigned long)st.st_ino;
+	}
 }
 
 static int ack_timeout_from_env(void)
@@ -109,6 +182,8 @@ int tm__capture_install(int fd, unsigned long dev, unsigned long ino,
 	c->channel_ino = ino;
 	c->ack_timeout_ms = ack_timeout_from_env();
 	c->watchdog_pid = watchdog_from_env();
+	c->sock_len = sock_from_env(c->sock_name, sizeof c->sock_name);
+	reserve_fds(c);
 	c->abort_slot = abort_slot;
 	c->real_sigaction = real;
 	/* The main thread's; later threads get theirs in pthread_create.c.

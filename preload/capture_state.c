@@ -12,6 +12,7 @@
 
 struct tm__capture_state tm__capture = {
 	.channel_fd = -1,
+	.reserve_fd = { -1, -1 },
 	.ack_timeout_ms = TM__CAPTURE_ACK_TIMEOUT_MS,
 };
 

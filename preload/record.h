@@ -54,13 +54,23 @@
  *
  * off size field    meaning
  *   0    4 magic    TM_HELLO_MAGIC
- *   4    2 version  TM_RECORD_VERSION
+ *   4    2 version  TM_HELLO_VERSION_KEEPALIVE (2): the sender reads
+ *                   keepalive bytes; 1 (TM_RECORD_VERSION): it does not
  *   6    2 size     sizeof(struct tm_crash_hello)
  *   8    4 pid      sender's pid (the kernel's SCM_CREDENTIALS win)
  *  12    4 tid      crashing thread
  *
- * After the watchdog has taken what it needs from the waiting child it
- * writes the single byte TM_RECORD_ACK on the private socket.
+ * A process whose inherited channel is gone (closed by close_fds, say)
+ * connects instead to the watchdog's named socket (abstract, named by
+ * TMWATCH_SOCK) and sends the same hello, without SCM_RIGHTS, then the
+ * record, on that one stream.
+ *
+ * Channel protocol 2: while the child waits, the watchdog writes the byte
+ * TM_RECORD_KEEPALIVE on the private socket when it takes the hello, when
+ * the whole record has arrived, and at least once a second after that;
+ * each one restarts the child's bound. After the watchdog has taken what
+ * it needs from the waiting child it writes the single byte TM_RECORD_ACK.
+ * EOF instead means: die now.
  */
 #ifndef TMWATCH_PRELOAD_RECORD_H
 #define TMWATCH_PRELOAD_RECORD_H
@@ -75,6 +85,8 @@
 #define TM_RECORD_ABORT_MAX 1024
 #define TM_RECORD_STACK_MAX (256u * 1024u)
 #define TM_RECORD_ACK 'A'
+#define TM_RECORD_KEEPALIVE 'K'
+#define TM_HELLO_VERSION_KEEPALIVE 2
 
 #define TM_RECORD_F_SENT 0x1u          /* signal came from kill/raise */
 #define TM_RECORD_F_STACK_SHORT 0x2u   /* stack copy ended at a hole */

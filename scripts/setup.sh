@@ -12,6 +12,7 @@ packages=(
   g++ binutils util-linux procps tmux python3 curl
   chromium libjs-chart.js    # the collector dashboard and its browser test
   valgrind golang-go   # tests/scenarios/test_stacks_unwind.c
+  strace coreutils           # relays under test (test_intake_load)
 )
 
 missing=()

@@ -34,25 +34,106 @@
 #include "tmwatch/common.h"
 #include "unwind.h"
 
-/* Pids that delivered a record, to tell a crash with no record. */
-#define CRASH_SEEN_MAX 256
-static pid_t seen[CRASH_SEEN_MAX];
-static size_t nseen;
+/* Whether the direct child delivered a record (or relayed a crash), to
+ * tell a crash with no record. Exact for any number of crashes: the
+ * watchdog waits for one process only, the child, so crash_note_death is
+ * only ever told of its death; descendants' records need no memory. */
+static int child_seen;
 
-static void remember(pid_t pid)
+static void remember(const struct crash_options *opt, pid_t pid)
 {
-	seen[nseen++ % CRASH_SEEN_MAX] = pid;
+	if (pid == opt->child)
+		child_seen = 1;
 }
 
-static int was_seen(pid_t pid)
+static int was_seen(const struct crash_options *opt, pid_t pid)
 {
-	size_t i, n = nseen < CRASH_SEEN_MAX ? nseen : CRASH_SEEN_MAX;
+	return pid == opt->child && child_seen;
+}
 
+/* Relays (issue 8 §2): `timeout`, `strace -f`, shells and wrappers that
+ * re-raise their child's death signal on themselves. While a crashed
+ * process waits, its parent is noted with the signal; a record from that
+ * parent for a signal it sent itself is the same crash again, not
+ * counted, if it comes within 10 s (a parent that aborts for its own
+ * reasons later is a crash). A chain of relays passes the note up.
+ * Bounded ring: past RELAY_MAX crashes in flight an old note is lost (a
+ * relay then counts as before), never a real crash. */
+#define RELAY_MAX 256
+static struct relay_note {
+	pid_t parent;
+	int signo;
+	time_t when;	/* a relay re-raises at once: 10 s at most */
+} relays[RELAY_MAX];
+static size_t nrelays;
+
+/* The parent pid of PID from /proc/PID/stat, or 0. Read while PID waits
+ * in its handler, so it is still the process that will see it die. */
+static pid_t parent_of(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+	size_t n;
+	int ppid = 0;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %*c %d", &ppid) != 1)
+		return 0;
+	return ppid;
+}
+
+static void note_parent(pid_t pid, int signo)
+{
+	pid_t pp = parent_of(pid);
+
+	if (pp > 1)
+		relays[nrelays++ % RELAY_MAX] =
+			(struct relay_note){ pp, signo, time(NULL) };
+}
+
+/* Is REC, from PID, a relay of a crash already counted? Consumes the
+ * note; notes PID's own parent for the next relay up. */
+static int is_relay(const struct record *rec, pid_t pid)
+{
+	size_t i, n = nrelays < RELAY_MAX ? nrelays : RELAY_MAX;
+
+	if (!rec->is_sent || rec->hdr.sender_pid != rec->hdr.pid)
+		return 0; /* a fault, or sent by someone else: a crash */
 	for (i = 0; i < n; i++) {
-		if (seen[i] == pid)
+		if (relays[i].parent == pid &&
+		    relays[i].signo == rec->hdr.signo &&
+		    time(NULL) - relays[i].when <= 10) {
+			relays[i].parent = 0;
+			note_parent(pid, rec->hdr.signo);
 			return 1;
+		}
 	}
 	return 0;
+}
+
+/* The signal of an incomplete record, when enough of its header came
+ * and it is a crash signal; else 0. Untrusted: only picks a suffix. */
+static int partial_signal(const struct intake_crash *c)
+{
+	uint32_t magic;
+	int32_t sig;
+
+	if (!c->bytes || c->len < 28)
+		return 0;
+	memcpy(&magic, c->bytes, sizeof magic);
+	memcpy(&sig, c->bytes + 24, sizeof sig);
+	if (magic != TM_RECORD_MAGIC)
+		return 0;
+	return sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE ||
+	       sig == SIGILL || sig == SIGABRT || sig == SIGTRAP ||
+	       sig == SIGSYS ? sig : 0;
 }
 
 /* Counts NAME (with ":SIGNAME" when SIG) into the crashing program's own
@@ -233,7 +314,22 @@ int crash_handle(const struct crash_options *opt, struct intake_crash *c)
 	const char *why = "incomplete record";
 	int r = TM_EMALFORMED;
 
-	remember(c->pid);
+	if (c->read_error != 0 && c->read_error != -EMSGSIZE) {
+		/* The sender gave up, or stopped part way (timeout, EOF):
+		 * no stack, but never nothing. The child's death is counted
+		 * when it is reaped (crash_note_death, with its real
+		 * signal); a descendant's we never see: counted now. */
+		if (c->pid != opt->child)
+			count_crash(c->pid, c->exe, "crash/no-record",
+				    partial_signal(c));
+		if (opt->debug_dir)
+			(void)recorddump_malformed(opt->debug_dir, c->pid, why,
+						   c->bytes, c->len);
+		goto ack;
+	}
+	/* A record claiming an impossible size is malformed, as one whose
+	 * bytes record.c refuses. */
+	remember(opt, c->pid);
 	if (c->read_error == 0)
 		r = record_parse(c->bytes, c->len, &rec, &why);
 	if (r != 0) {
@@ -243,6 +339,10 @@ int crash_handle(const struct crash_options *opt, struct intake_crash *c)
 						   c->bytes, c->len);
 		goto ack;
 	}
+	if (is_relay(&rec, c->pid))
+		goto ack; /* counted once already, on the process that
+			   * crashed */
+	note_parent(c->pid, rec.hdr.signo);
 	if (opt->debug_dir)
 		(void)modules_read(c->pid, &mods);
 	count_stack(opt, &rec, c->pid);
@@ -272,7 +372,7 @@ void crash_note_death(const struct crash_options *opt, pid_t pid,
 	if (sig != SIGSEGV && sig != SIGBUS && sig != SIGFPE &&
 	    sig != SIGILL && sig != SIGABRT && sig != SIGTRAP && sig != SIGSYS)
 		return;
-	if (was_seen(pid))
+	if (was_seen(opt, pid))
 		return;
 	count_crash(pid, exe, "crash/no-record", sig);
 	if (opt->debug_dir)

@@ -23,6 +23,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "crash.h"
@@ -337,55 +338,77 @@ static void on_signal(struct supervisor *s, const struct signalfd_siginfo *si)
 	}
 }
 
-/* Returns 0 while the channel may bring more hellos, -1 once it cannot
- * (every child end closed, or broken): stop polling it. */
-static int take_crashes(struct supervisor *s, int wd)
-{
-	struct intake_crash c;
-	int r;
+/* How long crashes still under way when the child died (descendants
+ * crashing with it) may delay the mirrored exit status: 1.5 s after the
+ * last one handled, never more than 10 s after the death: descendants
+ * crashing with the child are counted, silent ones cost 1.5 s. */
+#define WATCH_GRACE_MS 1500
+#define WATCH_GRACE_MAX_MS 10000
 
-	for (;;) {
-		r = intake_receive(wd, &c);
-		if (r == -EAGAIN)
-			return 0;
-		if (r == 0)
-			(void)modload_crash_handle(&s->copt, &c);
-		else if (r != -EPROTO)
-			return -1;
-	}
+static long watch_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
-static void watch(struct supervisor *s, int sfd, int wd)
+/* Runs the crash pipeline on the oldest finished session, if any: one
+ * per turn of the loop, so signals, hellos and keepalives are served
+ * between crashes however many are queued. */
+static int take_crash(struct supervisor *s, struct intake *in)
+{
+	struct intake_crash c;
+
+	if (intake_next(in, &c) != 0)
+		return 0;
+	(void)modload_crash_handle(&s->copt, &c);
+	return 1;
+}
+
+/* Intake is concurrent (intake.c): every session is read as its bytes
+ * come, so a silent or slow descendant never delays another crash nor
+ * the child's exit status by more than WATCH_GRACE_MS (silent) or
+ * WATCH_GRACE_MAX_MS (descendants crashing in turn). */
+static void watch(struct supervisor *s, int sfd, struct intake *in)
 {
 	struct signalfd_siginfo si;
-	struct pollfd p[2];
+	int ready;
 	ssize_t n;
+	long end, cap;
 
-	p[1].fd = wd;
 	while (!s->done) {
-		p[0].fd = sfd;
-		p[0].events = POLLIN;
-		p[1].events = POLLIN;
-		p[0].revents = p[1].revents = 0;
-		if (poll(p, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
+		if (intake_wait(in, sfd, &ready, -1) < 0) {
 			reap(s); /* cannot poll: fall back to waiting */
 			if (!s->done && waitpid(s->child, &s->status, 0) > 0)
 				s->done = 1;
 			break;
 		}
-		if (p[1].revents && take_crashes(s, wd) != 0)
-			p[1].fd = -1; /* poll ignores it from now on */
-		if (p[0].revents & POLLIN) {
+		(void)take_crash(s, in);
+		if (ready) {
 			/* One at a time: a stop may discard the rest. */
 			n = read(sfd, &si, sizeof(si));
 			if (n == (ssize_t)sizeof(si))
 				on_signal(s, &si);
 		}
 	}
-	/* Descendants that crashed as the child died are still queued. */
-	(void)take_crashes(s, wd);
+	/* Descendants that crashed as the child died are still queued or
+	 * being read: bounded, then closed (they die as without us). */
+	end = watch_now_ms() + WATCH_GRACE_MS;
+	cap = watch_now_ms() + WATCH_GRACE_MAX_MS;
+	do {
+		/* With nothing under way, one look without blocking: an
+		 * ordinary exit must not wait. */
+		if (intake_wait(in, -1, &ready,
+				intake_pending(in) > 0 ? end : 0) < 0)
+			break;
+		if (take_crash(s, in)) {
+			end = watch_now_ms() + WATCH_GRACE_MS;
+			if (end > cap)
+				end = cap;
+		}
+	} while (intake_pending(in) > 0 && watch_now_ms() < end);
+	intake_close(in);
 }
 
 /* The signals the watchdog takes through its signalfd: every one it may
@@ -462,8 +485,10 @@ int supervise_main(int argc, char **argv)
 {
 	static struct supervisor s;
 	char shim[PATH_MAX];
+	char sock[108];
+	struct intake *in;
 	unsigned long dev, ino;
-	int wd, chan, sfd, r;
+	int chan, sfd, r;
 	sigset_t set;
 
 	r = parse(&s, argc, argv);
@@ -482,12 +507,18 @@ int supervise_main(int argc, char **argv)
 			  "'%s' without crash reporting", s.argv[0]);
 		return run_bare(&s);
 	}
-	r = intake_open(&wd, &chan, &dev, &ino);
+	r = intake_open(&in, &chan, &dev, &ino, sock, sizeof(sock));
 	if (r != 0) {
 		msg_error("cannot create the crash channel: %s; running '%s' "
 			  "without crash reporting", strerror(-r), s.argv[0]);
 		return run_bare(&s);
 	}
+	/* Set before the fork (child_setup is the supervise side's): the
+	 * named socket, for descendants whose inherited fd was closed. */
+	if (sock[0])
+		setenv("TMWATCH_SOCK", sock, 1);
+	else
+		unsetenv("TMWATCH_SOCK");
 	watched_set(&set);
 	sigprocmask(SIG_BLOCK, &set, &s.orig_mask);
 	sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -497,8 +528,9 @@ int supervise_main(int argc, char **argv)
 			  "it without crash reporting", s.argv[0],
 			  strerror(errno));
 		sigprocmask(SIG_SETMASK, &s.orig_mask, NULL);
-		close(wd);
+		intake_close(in);
 		close(chan);
+		unsetenv("TMWATCH_SOCK");
 		if (sfd >= 0)
 			close(sfd);
 		return run_bare(&s);
@@ -507,7 +539,8 @@ int supervise_main(int argc, char **argv)
 		child_setup(&s, chan, dev, ino, s.adopt ? NULL : shim);
 	s.copt.child = s.child;
 	close(chan);
-	watch(&s, sfd, wd);
+	intake_raise_limit(in);
+	watch(&s, sfd, in);
 	modload_note_death(&s.copt, s.child, s.adopt ? s.exe :
 			 resolve(s.argv[0], shim, sizeof(shim)), s.status);
 	/* The daily report and upload run detached, so the exit status is

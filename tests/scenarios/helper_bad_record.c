@@ -6,6 +6,9 @@
  *   huge      a hello, then a header claiming a 4 GiB record
  *   silent    a hello, then nothing (the watchdog must give up, bounded)
  *   nofd      a hello datagram without the SCM_RIGHTS descriptor
+ *   partial   a hello (version 2), its first keepalive, then the first
+ *             3000 bytes of a SIGSEGV record claiming more, then EOF (it
+ *             gives up, as a crashing process whose bound expired would)
  * Prints "acked" or "no ack" so the test sees the watchdog answered.
  */
 #define _GNU_SOURCE
@@ -19,9 +22,11 @@
 
 #include "../../preload/record.h"
 
+static uint16_t hello_version = TM_RECORD_VERSION;
+
 static int send_hello(int chan, int fd)
 {
-	struct tm_crash_hello h = { TM_HELLO_MAGIC, TM_RECORD_VERSION,
+	struct tm_crash_hello h = { TM_HELLO_MAGIC, hello_version,
 				    sizeof(h), getpid(), gettid() };
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
@@ -63,6 +68,10 @@ int main(int argc, char **argv)
 		printf("no ack\n");
 		return 0;
 	}
+	/* partial: version 2, so the watchdog's keepalive says it has
+	 * taken the hello (a process gives up only after that). */
+	if (strcmp(how, "partial") == 0)
+		hello_version = TM_HELLO_VERSION_KEEPALIVE;
 	if (send_hello(chan, sv[1]) != 0)
 		return 3;
 	close(sv[1]);
@@ -76,6 +85,25 @@ int main(int argc, char **argv)
 		r.header_size = sizeof(r);
 		r.total_size = UINT32_MAX;
 		(void)!write(sv[0], &r, 64);
+	} else if (strcmp(how, "partial") == 0) {
+		static struct tm_crash_record r;
+
+		r.magic = TM_RECORD_MAGIC;
+		r.version = TM_RECORD_VERSION;
+		r.header_size = sizeof(r);
+		r.total_size = sizeof(r) + 4096;
+		r.pid = getpid();
+		r.tid = gettid();
+		r.signo = 11;
+		p.fd = sv[0];
+		p.events = POLLIN;
+		if (poll(&p, 1, 10000) != 1 || read(sv[0], &ack, 1) != 1 ||
+		    ack != TM_RECORD_KEEPALIVE)
+			return 4;
+		(void)!write(sv[0], &r, 3000);
+		close(sv[0]);
+		printf("no ack\n");
+		return 0;
 	} else if (strcmp(how, "garbage") == 0) {
 		(void)!write(sv[0], junk, sizeof(junk));
 	}
