@@ -3,9 +3,12 @@
  * decides: argv[1] "thread_stack" (no SA_ONSTACK: the interrupted stack),
  * "onstack_without_altstack" (SA_ONSTACK, no alternate stack: the same),
  * "own_altstack" (SA_ONSTACK on its own 256 KiB alternate stack),
- * "in_thread" (as thread_stack, in a second thread). The handler needs
- * 96 KiB of stack, prints where it runs and what sigaltstack() says, and
- * recovers with siglongjmp; 100 faults, then exit 0. */
+ * "in_thread" (as thread_stack, in a second thread), "nested" (as
+ * thread_stack with SA_NODEFER, and the handler faults once more inside
+ * itself; the nested run leaves by siglongjmp into the outer one). The
+ * handler needs 96 KiB of stack, prints where it runs and what
+ * sigaltstack() says, and recovers with siglongjmp; 100 faults, then
+ * exit 0. */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <setjmp.h>
@@ -19,10 +22,12 @@
 #define ALT (256 * 1024)
 #define ROUNDS 100
 
-static sigjmp_buf back;
+static sigjmp_buf back, inner;
+static int depth;
 static uintptr_t thread_sp; /* a local of the faulting thread */
 static char *alt;
 static int round_no;
+static int nesting;
 
 static const char *altstack_view(void)
 {
@@ -37,22 +42,39 @@ static const char *altstack_view(void)
 	return (ss.ss_flags & SS_ONSTACK) ? "own, on it" : "own, not on it";
 }
 
+static const char *where_is(uintptr_t here)
+{
+	if (alt && here >= (uintptr_t)alt && here < (uintptr_t)alt + ALT)
+		return "own altstack";
+	if (here < thread_sp && thread_sp - here < 1024 * 1024)
+		return "thread stack";
+	return "elsewhere";
+}
+
 static void on_segv(int sig, siginfo_t *info, void *uc)
 {
 	volatile char big[BIG];
-	uintptr_t here = (uintptr_t)&big[0];
-	const char *where = "elsewhere";
+	volatile int nested = 0;
 
 	(void)sig;
 	(void)info;
 	(void)uc;
+	if (depth > 0) {
+		if (round_no == 0)
+			printf("nested handler: %s\n",
+			       where_is((uintptr_t)&nested));
+		siglongjmp(inner, 1);
+	}
 	memset((char *)big, 1, sizeof(big));
-	if (alt && here >= (uintptr_t)alt && here < (uintptr_t)alt + ALT)
-		where = "own altstack";
-	else if (here < thread_sp && thread_sp - here < 1024 * 1024)
-		where = "thread stack";
 	if (round_no == 0)
-		printf("handler: %s; altstack %s\n", where, altstack_view());
+		printf("handler: %s; altstack %s\n",
+		       where_is((uintptr_t)&big[0]), altstack_view());
+	if (nesting) {
+		depth = 1;
+		if (sigsetjmp(inner, 1) == 0)
+			*(volatile int *)NULL = 2;
+		depth = 0;
+	}
 	siglongjmp(back, 1);
 }
 
@@ -81,7 +103,10 @@ int main(int argc, char **argv)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = on_segv;
 	sa.sa_flags = SA_SIGINFO;
-	if (strcmp(how, "thread_stack") && strcmp(how, "in_thread"))
+	nesting = strcmp(how, "nested") == 0;
+	if (nesting)
+		sa.sa_flags |= SA_NODEFER;
+	else if (strcmp(how, "thread_stack") && strcmp(how, "in_thread"))
 		sa.sa_flags |= SA_ONSTACK;
 	sigaction(SIGSEGV, &sa, NULL);
 	if (strcmp(how, "own_altstack") == 0) {

@@ -3,7 +3,9 @@
  * handler that would print and exit 3. Without an alternate stack
  * ("no_altstack") the kernel cannot run it on the exhausted stack: the
  * process dies of SIGSEGV. With its own alternate stack and SA_ONSTACK
- * ("own_altstack") the handler runs there: "handler ran", exit 3.
+ * ("own_altstack") the handler runs there: "handler ran", exit 3. With a
+ * small one (16 KiB, "small_altstack_chains") the handler restores the
+ * default action and returns: the overflow faults again and kills.
  * Frames: as crash_stack_overflow.c. */
 #include <signal.h>
 #include <stdio.h>
@@ -13,12 +15,17 @@
 
 #pragma GCC diagnostic ignored "-Winfinite-recursion"
 
+static int is_chaining;
+
 static void on_segv(int sig)
 {
 	static const char line[] = "handler ran\n";
 
-	(void)sig;
 	(void)!write(1, line, sizeof(line) - 1);
+	if (is_chaining) {
+		signal(sig, SIG_DFL);
+		return;
+	}
 	_exit(3);
 }
 
@@ -36,8 +43,9 @@ int main(int argc, char **argv)
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_segv;
-	if (argc > 1 && strcmp(argv[1], "own_altstack") == 0) {
-		stack_t ss = { .ss_size = 64 * 1024 };
+	is_chaining = argc > 1 && strcmp(argv[1], "small_altstack_chains") == 0;
+	if (argc > 1 && (strcmp(argv[1], "own_altstack") == 0 || is_chaining)) {
+		stack_t ss = { .ss_size = is_chaining ? 16 * 1024 : 64 * 1024 };
 
 		ss.ss_sp = malloc(ss.ss_size);
 		if (!ss.ss_sp || sigaltstack(&ss, NULL) != 0)

@@ -205,12 +205,11 @@ static void drop_abandoned(uintptr_t isp)
 }
 
 /* Chooses the alternate stack range registered while the program's
- * handler runs elsewhere (DURING) and after it returns (AFTER). LOW is
- * our deepest live address on the stack we were delivered onto. */
-static void narrow(struct call *c, uintptr_t low)
+ * handler runs elsewhere (DURING) and after it returns (AFTER). R is the
+ * range we were delivered onto, LOW our deepest live address on it. */
+static void narrow(struct call *c, const stack_t *r, uintptr_t low)
 {
 	struct tm__capture_thread *t = &tm__capture_thread;
-	const stack_t *r = &c->uc->uc_stack;
 	uintptr_t rlo = (uintptr_t)r->ss_sp, rhi = rlo + r->ss_size;
 	uintptr_t blo, bhi, lo = rlo, hi = low;
 	int flags = 0;
@@ -328,7 +327,7 @@ static void call_program(struct call *c, enum where where)
 		uc->uc_stack = delivered;
 		return;
 	}
-	narrow(c, (uintptr_t)&mark - FRAME_MARGIN);
+	narrow(c, &delivered, (uintptr_t)&mark - FRAME_MARGIN);
 	tm__capture_stack_call(c, invoke_elsewhere, c->target);
 	/* sigreturn registers uc_stack again (restore_altstack). */
 	uc->uc_stack = c->is_narrowed ? c->after : delivered;

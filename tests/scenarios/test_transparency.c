@@ -97,12 +97,29 @@ static const struct transparency_case cases[] = {
 	{ "handler_in_new_thread_runs_on_its_stack",
 	  "crash_handler_stack", "in_thread", 0, 0,
 	  STACK_OUT("thread stack", "disabled"), 0, { NULL } },
+	{ "nested_fault_in_handler_on_thread_stack_recovers",
+	  "crash_handler_stack", "nested", 0, 0,
+	  "before: altstack disabled\n"
+	  "handler: thread stack; altstack disabled\n"
+	  "nested handler: thread stack\n"
+	  "after: altstack disabled; recovered 100 times\n", 0, { NULL } },
+	/* Both runs return through the contexts the kernel saved: our
+	 * frame, live on the alternate stack meanwhile, must survive. */
+	{ "nested_fault_repaired_in_handler_returns_through_both_frames",
+	  "crash_nested_repair", "plain", 0, 0, "repaired 100 times\n", 0,
+	  { NULL } },
+	{ "nested_fault_repaired_with_program_altstack_unused",
+	  "crash_nested_repair", "with_altstack", 0, 0,
+	  "repaired 100 times\n", 0, { NULL } },
 	{ "stack_overflow_with_handler_and_no_altstack_is_recorded",
 	  "crash_overflow_with_handler", "no_altstack", SIGSEGV, 0, "", 1,
 	  { OVERFLOW } },
 	{ "stack_overflow_runs_handler_on_program_altstack",
 	  "crash_overflow_with_handler", "own_altstack", 0, 3,
 	  "handler ran\n", 0, { NULL } },
+	{ "stack_overflow_handler_on_small_program_altstack_chains",
+	  "crash_overflow_with_handler", "small_altstack_chains", SIGSEGV, 0,
+	  "handler ran\n", 1, { OVERFLOW } },
 	/* Item 3: no refault after the handler, still the bare death. */
 	{ "queued_sigbus_mceerr_ao_kills_and_is_recorded",
 	  "crash_queued_fault", "sigbus_mceerr_ao", SIGBUS, 0, "", 1,
