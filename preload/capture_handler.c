@@ -310,7 +310,7 @@ static void show_prog_stack(ucontext_t *uc)
 static void call_program(struct call *c, enum where where)
 {
 	ucontext_t *uc = c->uc;
-	stack_t delivered = uc->uc_stack;
+	stack_t delivered = uc->uc_stack, view;
 	char mark;
 
 	c->mask = mask_word(&uc->uc_sigmask) | mask_word(&c->act.sa_mask);
@@ -327,10 +327,14 @@ static void call_program(struct call *c, enum where where)
 		uc->uc_stack = delivered;
 		return;
 	}
+	view = tm__capture_thread.prog_ss;
 	narrow(c, &delivered, (uintptr_t)&mark - FRAME_MARGIN);
 	tm__capture_stack_call(c, invoke_elsewhere, c->target);
-	/* sigreturn registers uc_stack again (restore_altstack). */
+	/* sigreturn registers uc_stack again (restore_altstack), undoing
+	 * any sigaltstack call of the handler, as bare: so does its view. */
 	uc->uc_stack = c->is_narrowed ? c->after : delivered;
+	if (c->is_narrowed)
+		tm__capture_thread.prog_ss = view;
 }
 
 /* Is this SIGABRT glibc's abort() on its way to certain death? abort()

@@ -97,6 +97,17 @@ static const struct transparency_case cases[] = {
 	{ "handler_in_new_thread_runs_on_its_stack",
 	  "crash_handler_stack", "in_thread", 0, 0,
 	  STACK_OUT("thread stack", "disabled"), 0, { NULL } },
+	{ "sigaltstack_reports_program_settings_never_the_shims",
+	  "sigaltstack_view", NULL, 0, 0,
+	  "start: disabled\n"
+	  "set: ok; own, 65536 bytes\n"
+	  "bad flags: EINVAL\n"
+	  "too small: ENOMEM; own, 65536 bytes\n"
+	  "in SIGUSR1 handler: own, 65536 bytes, on it; change: EPERM\n"
+	  "in SIGSEGV handler: own, 65536 bytes, on it; change: EPERM\n"
+	  "after: own, 65536 bytes\n"
+	  "disable: ok; disabled\n"
+	  "new thread: disabled\n", 0, { NULL } },
 	{ "nested_fault_in_handler_on_thread_stack_recovers",
 	  "crash_handler_stack", "nested", 0, 0,
 	  "before: altstack disabled\n"
