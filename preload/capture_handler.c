@@ -150,6 +150,12 @@ static int is_on(uintptr_t lo, size_t size, uintptr_t sp)
 	return size && sp > lo && sp - lo <= size;
 }
 
+/* Is [lo, lo + size) inside [blo, blo + bsize)? */
+static int is_within(uintptr_t lo, size_t size, uintptr_t blo, size_t bsize)
+{
+	return lo >= blo && lo + size <= blo + bsize;
+}
+
 static int has_prog_ss(const struct tm__capture_thread *t)
 {
 	return t->prog_ss.ss_size != 0 && !(t->prog_ss.ss_flags & SS_DISABLE);
@@ -174,6 +180,13 @@ static enum where choose_stack(struct call *c)
 	if (!t->alt_lo || (uc->uc_stack.ss_flags & SS_DISABLE) ||
 	    !is_on(rlo, rsize, here) || is_on(rlo, rsize, isp) ||
 	    is_on((uintptr_t)t->alt_lo, t->alt_size, isp))
+		return IN_PLACE;
+	/* An alternate stack neither ours nor the program's view: set
+	 * behind sigaltstack.c's back (library mode has no interposers). */
+	if (!is_within(rlo, rsize, (uintptr_t)t->alt_lo, t->alt_size) &&
+	    !(has_prog_ss(t) && is_within(rlo, rsize,
+					  (uintptr_t)t->prog_ss.ss_sp,
+					  t->prog_ss.ss_size)))
 		return IN_PLACE;
 	if ((c->act.sa_flags & SA_ONSTACK) && has_prog_ss(t) &&
 	    !is_on((uintptr_t)t->prog_ss.ss_sp, t->prog_ss.ss_size, isp)) {
@@ -214,12 +227,12 @@ static void narrow(struct call *c, const stack_t *r, uintptr_t low)
 	uintptr_t blo, bhi, lo = rlo, hi = low;
 	int flags = 0;
 
-	if (rlo >= (uintptr_t)t->alt_lo &&
-	    rhi <= (uintptr_t)t->alt_lo + t->alt_size) {
+	if (is_within(rlo, r->ss_size, (uintptr_t)t->alt_lo, t->alt_size)) {
 		blo = (uintptr_t)t->alt_lo;
 		bhi = blo + t->alt_size;
-	} else if (has_prog_ss(t) && rlo >= (uintptr_t)t->prog_ss.ss_sp &&
-		   rhi <= (uintptr_t)t->prog_ss.ss_sp + t->prog_ss.ss_size) {
+	} else if (has_prog_ss(t) &&
+		   is_within(rlo, r->ss_size, (uintptr_t)t->prog_ss.ss_sp,
+			     t->prog_ss.ss_size)) {
 		blo = (uintptr_t)t->prog_ss.ss_sp;
 		bhi = blo + t->prog_ss.ss_size;
 		flags = t->prog_ss.ss_flags & SS_AUTODISARM;
