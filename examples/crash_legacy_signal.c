@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* crash_legacy_signal.c -- a SIGSEGV handler installed with the signal(3)
- * variant named by argv[1] (sigset, sysv_signal, bsd_signal, or
+ * variant named by argv[1] (sigset, sysv_signal, bsd_signal, ssignal, or
  * __sysv_signal, what signal() is in a strict X/Open program); it says so,
  * restores the default action (sysv_signal's SA_RESETHAND does it) and
  * returns: the write faults again and the process dies of SIGSEGV. */
@@ -24,6 +24,8 @@ static void on_segv(int sig)
 		sigset(sig, SIG_DFL);
 	else if (strcmp(how, "bsd_signal") == 0)
 		bsd_signal(sig, SIG_DFL);
+	else if (strcmp(how, "ssignal") == 0)
+		ssignal(sig, SIG_DFL);
 }
 
 __attribute__((noinline)) static void write_null(volatile int *p)
@@ -41,8 +43,10 @@ int main(int argc, char **argv)
 		sysv_signal(SIGSEGV, on_segv);
 	else if (strcmp(how, "bsd_signal") == 0)
 		bsd_signal(SIGSEGV, on_segv);
+	else if (strcmp(how, "ssignal") == 0)
+		ssignal(SIGSEGV, on_segv);
 	else
 		__sysv_signal(SIGSEGV, on_segv);
-	write_null(NULL); /* frame main:+12 */
+	write_null(NULL); /* frame main:+14 */
 	return 0;
 }

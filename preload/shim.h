@@ -26,7 +26,7 @@ int tm__sigaction_set(int sig, const struct sigaction *act,
  * active and SIG a crash signal) instead of letting libc install it? */
 int tm__sigaction_is_recorded(int sig);
 
-/* LOAD-TIME. For the signal(3) family (signal.c, bsd_signal.c,
+/* LOAD-TIME. For the signal(3) family (signal.c, bsd_signal.c, ssignal.c,
  * sysv_signal.c, __sysv_signal.c, sigset.c): records HANDLER with FLAGS,
  * and a mask of SIG alone when IS_SELF_BLOCKED, as the view of crash
  * signal SIG, as glibc would have installed it. Returns the previous

@@ -5,8 +5,8 @@
  * so it needs its own interposer; for crash signals it records the same
  * view glibc's BSD semantics would install (SA_RESTART, the signal itself
  * blocked in its handler). Other signals go to libc's signal(). Its
- * siblings bsd_signal.c, sysv_signal.c, __sysv_signal.c and sigset.c do
- * the same for the other names glibc gives its signal(3) variants.
+ * siblings bsd_signal.c, ssignal.c, sysv_signal.c, __sysv_signal.c and
+ * sigset.c do the same for glibc's other signal(3) variants.
  */
 #include <dlfcn.h>
 #include <errno.h>

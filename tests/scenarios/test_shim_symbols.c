@@ -90,7 +90,8 @@ static void shim_imports_only_allowed_symbols(void **state)
 
 /* The interposers, one per file in preload/. */
 static const char *const interposers[] = {
-	"sigaction", "signal", "bsd_signal", "sysv_signal", "__sysv_signal",
+	"sigaction", "signal", "bsd_signal", "ssignal", "sysv_signal",
+	"__sysv_signal",
 	"sigset", "sigaltstack", "pthread_create",
 };
 
