@@ -494,6 +494,7 @@ void tm__capture_handler(int sig, siginfo_t *info, void *ucv)
 	ucontext_t *uc = ucv;
 	int saved_errno = errno;
 	unsigned long cur = 0;
+	siginfo_t forced, *deadly = info;
 	struct call c;
 	enum where where;
 	void (*h)(int);
@@ -513,9 +514,15 @@ void tm__capture_handler(int sig, siginfo_t *info, void *ucv)
 	h = c.act.sa_handler;
 	if (h != SIG_DFL && h != SIG_IGN) {
 		where = choose_stack(&c);
-		/* Bare, the kernel could not have run the handler: death. */
-		if (where == EXHAUSTED)
+		/* Bare, the kernel could not have pushed the handler's frame:
+		 * it kills with a SIGSEGV of its own (force_sigsegv). */
+		if (where == EXHAUSTED) {
+			memset(&forced, 0, sizeof(forced));
+			forced.si_signo = SIGSEGV;
+			forced.si_code = SI_KERNEL;
+			deadly = &forced;
 			goto crash;
+		}
 		call_program(&c, where);
 		/* It returned: the process goes on, unless inside abort(). */
 		if (!is_dying_in_abort(sig, info, uc))
@@ -530,7 +537,7 @@ void tm__capture_handler(int sig, siginfo_t *info, void *ucv)
 		goto out;
 crash:
 	report_on_own_stack(&c);
-	die(sig, info, uc);
+	die(sig, deadly, uc);
 out:
 	errno = saved_errno;
 }

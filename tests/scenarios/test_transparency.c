@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -297,15 +298,154 @@ static void run_case(void **state)
 	free(dir);
 }
 
+/* --- the core dump itself ------------------------------------------
+ *
+ * The shim ends every crash by queuing the same siginfo to the thread, so
+ * the kernel's core holds the faulting context. Each case dumps core bare
+ * and under tmwatch (core_pattern "core", in a fresh directory) and
+ * compares what gdb reads from both: signal, si_code, fault address and
+ * where the first two frames are, as symbol+offset (free of ASLR). Needs
+ * gdb and kernel.core_pattern "core"; fails loudly without. */
+
+static char *core_facts(const char *prog, const char *core, int is_exact)
+{
+	char *argv[] = { "gdb", "-q", "-batch", "-nx",
+			 "-ex", "p $_siginfo.si_signo",
+			 "-ex", "p $_siginfo.si_code",
+			 "-ex", "p $_siginfo._sifields._sigfault.si_addr",
+			 "-ex", "info symbol $pc", "-ex", "up",
+			 "-ex", "info symbol $pc", (char *)prog, (char *)core,
+			 NULL };
+	char *out = NULL, *facts = calloc(1, 1), *line, *save = NULL;
+	size_t len = 0;
+	int st = tu_run(argv, NULL, &out, NULL, RUN_TIMEOUT_MS);
+
+	if (st == -1 || !WIFEXITED(st))
+		fail_msg("gdb could not read '%s'", core);
+	/* Keep the printed values and the symbol lines only. */
+	for (line = strtok_r(out, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *cut = strstr(line, " in section ");
+
+		if (line[0] != '$' && !cut)
+			continue;
+		if (cut)
+			*cut = '\0';
+		/* symbol + offset; the function alone where ASLR moves it */
+		if (cut && !is_exact && strstr(line, " + "))
+			*strstr(line, " + ") = '\0';
+		facts = realloc(facts, len + strlen(line) + 2);
+		len += (size_t)sprintf(facts + len, "%s\n", line);
+	}
+	free(out);
+	return facts;
+}
+
+static char *dump_core(char *const argv[], char *const env[],
+		       const char *dir)
+{
+	char old[4096], *core = tu_path(dir, "core");
+	int st;
+
+	if (!getcwd(old, sizeof(old)) || chdir(dir) != 0)
+		fail_msg("cannot enter '%s'", dir);
+	st = tu_run(argv, env, NULL, NULL, RUN_TIMEOUT_MS);
+	if (chdir(old) != 0)
+		fail_msg("cannot return to '%s'", old);
+	if (st == -1 || !WIFSIGNALED(st))
+		fail_msg("%s did not die of a signal: %s", argv[0],
+			 tu_describe_status(st));
+	if (access(core, R_OK) != 0)
+		fail_msg("no core file '%s' after %s died", core, argv[0]);
+	return core;
+}
+
+static void core_matches_bare(const char *name, const char *arg,
+			      int is_exact)
+{
+	char *prog = su_example(name);
+	char *store = tu_fresh_store("transparency-core-store");
+	char *bare_dir = tu_tmpdir("core-bare"), *tm_dir = tu_tmpdir("core-tm");
+	char *bare_argv[] = { prog, (char *)arg, NULL };
+	char *wrap_argv[] = { (char *)su_env_or_die("TMWATCH_BIN"), "-q",
+			      prog, (char *)arg, NULL };
+	char *bare_env[] = { "LD_PRELOAD", "TMWATCH_FD", "TMWATCH_FD_INO",
+			     "TMWATCH_DISABLE=1", NULL };
+	char *env[] = { "TMWATCH_FD", "TMWATCH_FD_INO", "LD_PRELOAD",
+			"TMWATCH_QUIET=1", NULL };
+	char *pattern = tu_read_file("/proc/sys/kernel/core_pattern", NULL);
+	struct rlimit cores = { RLIM_INFINITY, RLIM_INFINITY }, saved;
+	char *core_b, *core_m, *facts_b, *facts_m;
+
+	if (!pattern || strcmp(pattern, "core\n") != 0)
+		fail_msg("kernel.core_pattern is '%s'; this test needs 'core'",
+			 pattern ? pattern : "?");
+	getrlimit(RLIMIT_CORE, &saved);
+	cores.rlim_max = saved.rlim_max;
+	cores.rlim_cur = saved.rlim_max;
+	if (setrlimit(RLIMIT_CORE, &cores) != 0 ||
+	    saved.rlim_max != RLIM_INFINITY)
+		fail_msg("cannot allow core dumps (RLIMIT_CORE)");
+	core_b = dump_core(bare_argv, bare_env, bare_dir);
+	core_m = dump_core(wrap_argv, env, tm_dir);
+	setrlimit(RLIMIT_CORE, &saved);
+	facts_b = core_facts(prog, core_b, is_exact);
+	facts_m = core_facts(prog, core_m, is_exact);
+	if (strcmp(facts_b, facts_m) != 0 || strncmp(facts_b, "$1 = ", 5))
+		fail_msg("%s %s: core bare\n%s--- under tmwatch\n%s", name,
+			 arg ? arg : "", facts_b, facts_m);
+	free(facts_b);
+	free(facts_m);
+	free(core_b);
+	free(core_m);
+	free(pattern);
+	free(prog);
+	tu_rmrf(bare_dir);
+	tu_rmrf(tm_dir);
+	tu_rmrf(store);
+	free(bare_dir);
+	free(tm_dir);
+	free(store);
+}
+
+static void core_of_queued_sigbus_matches_bare_wrapper(void **state)
+{
+	(void)state;
+	core_matches_bare("crash_queued_fault", "sigbus_mceerr_ao", 1);
+}
+
+static void core_of_null_write_matches_bare_wrapper(void **state)
+{
+	(void)state;
+	core_matches_bare("crash_null_write", NULL, 1);
+}
+
+static void core_of_stack_overflow_matches_bare_wrapper(void **state)
+{
+	(void)state;
+	/* Bare, the kernel's own SIGSEGV (SI_KERNEL, no address); where in
+	 * recurse the guard page is hit moves with ASLR. */
+	core_matches_bare("crash_overflow_with_handler", "no_altstack", 0);
+}
+
 int main(int argc, char **argv)
 {
+	static const struct CMUnitTest core_tests[] = {
+		cmocka_unit_test(core_of_queued_sigbus_matches_bare_wrapper),
+		cmocka_unit_test(core_of_null_write_matches_bare_wrapper),
+		cmocka_unit_test(core_of_stack_overflow_matches_bare_wrapper),
+	};
 	size_t ns = sizeof(cases) / sizeof(cases[0]), i, n = 0;
-	struct CMUnitTest *tests = calloc(ns * 2, sizeof(*tests));
+	size_t nc = sizeof(core_tests) / sizeof(core_tests[0]);
+	struct CMUnitTest *tests = calloc(ns * 2 + nc, sizeof(*tests));
 	struct casedata *cds = calloc(ns * 2, sizeof(*cds));
-	struct rlimit nocore = { 0, 0 };
+	struct rlimit nocore;
 	enum mode m;
 
-	/* Bare crashes must not litter the build tree with core files. */
+	/* Bare crashes must not litter the build tree with core files; the
+	 * hard limit stays, for the core_* cases. */
+	getrlimit(RLIMIT_CORE, &nocore);
+	nocore.rlim_cur = 0;
 	setrlimit(RLIMIT_CORE, &nocore);
 	for (i = 0; i < ns; i++) {
 		for (m = WRAPPER; m <= PRELOAD; m <<= 1) {
@@ -323,6 +463,8 @@ int main(int argc, char **argv)
 			n++;
 		}
 	}
+	for (i = 0; i < nc; i++)
+		tests[n++] = core_tests[i];
 	if (argc > 1)
 		cmocka_set_test_filter(argv[1]);
 	return _cmocka_run_group_tests("transparency", tests, n, NULL, NULL);
