@@ -3,8 +3,11 @@
  * program's handler, else report once and die exactly as without us.
  *
  * Zone: HANDLER-ONLY. Runs on the alternate stack with every signal
- * blocked (SA_ONSTACK, full sa_mask). Raw syscalls only (capture_sys.h),
- * no malloc, stdio, locks or getenv. Every way out ends in the original
+ * blocked (SA_ONSTACK, full sa_mask); the program's handler is called on
+ * the stack the kernel would have given it, through a trampoline (see
+ * "running the program's handler" below; docs/modes.md says what the
+ * program can still observe). Raw syscalls only (capture_sys.h), no
+ * malloc, stdio, locks or getenv. Every way out ends in the original
  * death or in the program's own handler (DESIGN §4.2). Failures are
  * quiet: nothing is printed, we go straight to re-raising.
  */
