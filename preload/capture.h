@@ -13,6 +13,7 @@
 
 #include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "record.h"
 
@@ -21,6 +22,13 @@
 #define TM__CAPTURE_NSIG 32
 #define TM__CAPTURE_ALTSTACK_SIZE (64 * 1024)
 #define TM__CAPTURE_ACK_TIMEOUT_MS 5000
+/* Program handlers running on another stack than ours, nested, that one
+ * thread keeps track of (capture_handler.c). */
+#define TM__CAPTURE_CALL_DEPTH 8
+/* Linux 4.7's sigaltstack flag; glibc 2.36 does not name it. */
+#ifndef SS_AUTODISARM
+#define SS_AUTODISARM (1U << 31)
+#endif
 
 typedef int (*tm__sigaction_fn)(int, const struct sigaction *,
 				struct sigaction *);
@@ -46,7 +54,23 @@ struct tm__capture_state {
 	 * fd limit can still report: the handler closes them first. */
 	int reserve_fd[2];
 	unsigned long reserve_dev, reserve_ino;
+	uintptr_t abort_lo, abort_hi; /* libc's abort(), or 0 (shim_abort.c) */
+	size_t sigframe_size;	/* AT_MINSIGSTKSZ: the kernel's frame */
 };
+
+/* Per thread: the shim's alternate stack and the program's own view of
+ * sigaltstack(2) (sigaltstack.c), read by the handler. Initial-exec TLS:
+ * reading it in a signal handler never allocates. */
+struct tm__capture_thread {
+	char *alt_lo;		/* usable range of the shim's stack; or NULL */
+	size_t alt_size;
+	stack_t prog_ss;	/* the program's; ss_size 0: none set */
+	int depth;		/* live entries of call_sp */
+	uintptr_t call_sp[TM__CAPTURE_CALL_DEPTH]; /* where each runs */
+};
+
+extern __thread struct tm__capture_thread tm__capture_thread
+	__attribute__((tls_model("initial-exec")));
 
 /* The process-wide state; one instance per copy of the capture objects. */
 extern struct tm__capture_state tm__capture;

@@ -16,6 +16,9 @@ struct tm__capture_state tm__capture = {
 	.ack_timeout_ms = TM__CAPTURE_ACK_TIMEOUT_MS,
 };
 
+__thread struct tm__capture_thread tm__capture_thread
+	__attribute__((tls_model("initial-exec")));
+
 /* SIGNAL-SAFE. SIGQUIT, SIGXCPU and SIGXFSZ also dump core by default but
  * are a user's or a limit's decision, not a bug: never ours. */
 int tm__capture_is_crash_signal(int sig)

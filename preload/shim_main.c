@@ -90,6 +90,7 @@ __attribute__((constructor)) static void shim_load(int argc, char **argv,
 		goto out; /* our watchdog is gone: run as is, quietly */
 	if (!tm__sigaction_real())
 		goto out;
+	tm__shim_abort_find();
 	(void)tm__capture_install(fd, dev, ino, tm__sigaction_real(),
 				  dlsym(RTLD_DEFAULT, "__abort_msg"));
 out:

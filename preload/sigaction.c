@@ -10,6 +10,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <signal.h>
+#include <string.h>
 
 #include "shim.h"
 
@@ -36,14 +37,40 @@ int tm__sigaction_set(int sig, const struct sigaction *act,
 	return 0;
 }
 
+/* LOAD-TIME. See shim.h. */
+int tm__sigaction_is_recorded(int sig)
+{
+	return __atomic_load_n(&tm__capture.active, __ATOMIC_ACQUIRE) &&
+	       tm__capture_is_crash_signal(sig);
+}
+
+/* LOAD-TIME. See shim.h. */
+sighandler_t tm__sigaction_set_handler(int sig, sighandler_t handler,
+				       int flags, int is_self_blocked)
+{
+	struct sigaction sa, old;
+
+	if (handler == SIG_ERR) {
+		errno = EINVAL;
+		return SIG_ERR;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = handler;
+	sigemptyset(&sa.sa_mask);
+	if (is_self_blocked)
+		sigaddset(&sa.sa_mask, sig);
+	sa.sa_flags = flags;
+	(void)tm__sigaction_set(sig, &sa, &old);
+	return old.sa_handler;
+}
+
 /* LOAD-TIME. The interposer: same contract as sigaction(2). */
 __attribute__((visibility("default")))
 int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
 	tm__sigaction_fn real;
 
-	if (__atomic_load_n(&tm__capture.active, __ATOMIC_ACQUIRE) &&
-	    tm__capture_is_crash_signal(sig))
+	if (tm__sigaction_is_recorded(sig))
 		return tm__sigaction_set(sig, act, old);
 	real = tm__sigaction_real();
 	if (!real) {
