@@ -47,6 +47,7 @@ struct supervisor {
 	pid_t self;		/* the watchdog's PID, known before the fork */
 	pid_t child;
 	pid_t waker;		/* while stopped: see start_waker */
+	pid_t waker_last;	/* the last one, to tell its SIGCONT */
 	int exe_fd;		/* --adopt -- /proc/self/fd/N: N, else -1 */
 	int status;		/* raw wait status once the child ended */
 	int done;
@@ -300,6 +301,27 @@ static pid_t start_waker(pid_t watchdog, pid_t child)
 	}
 }
 
+static void send_to_job(const struct supervisor *s, int sig);
+
+/* Takes the SIGCONT that resumed us, now, while the waker's PID still
+ * tells its SIGCONT apart (a later stop of the child must not be taken
+ * for resumed by it). One from elsewhere (the shell's fg, `kill -CONT`
+ * of our PID) also continues a child still stopped. */
+static void take_cont(struct supervisor *s)
+{
+	struct timespec zero = { 0, 0 };
+	siginfo_t si;
+	sigset_t cont;
+
+	sigemptyset(&cont);
+	sigaddset(&cont, SIGCONT);
+	if (sigtimedwait(&cont, &si, &zero) != SIGCONT)
+		return;
+	if (si.si_pid != s->waker_last && si.si_pid != s->self &&
+	    proc_is_stopped(s->child))
+		send_to_job(s, SIGCONT);
+}
+
 /* Stops the watchdog as the child stopped, so the shell sees the job
  * stop; SIGCONT (fg, or `kill -CONT` of either PID, through the waker)
  * then resumes it. Returns once resumed. */
@@ -323,12 +345,14 @@ static void stop_self(struct supervisor *s, int sig)
 		kill(s->self, sig);
 	sigprocmask(SIG_BLOCK, &one, NULL);
 resumed:
+	s->waker_last = s->waker;
 	if (s->waker > 0) {
 		kill(s->waker, SIGKILL);
 		while (waitpid(s->waker, NULL, 0) < 0 && errno == EINTR)
 			;
 	}
 	s->waker = 0;
+	take_cont(s);
 }
 
 static void reap(struct supervisor *s)
