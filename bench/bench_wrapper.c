@@ -5,6 +5,8 @@
  *     /bin/true (this binary, --launch) and against /bin/true itself
  *     (target: no more than one extra process creation), and against a
  *     launcher of that launcher (exactly one more exec'd, forking process);
+ *     the same on an empty store (a fresh install, no local/: the daily
+ *     job must not start on every run) against the initialised store;
  *   steady state: a CPU-bound and a syscall-heavy workload under tmwatch
  *     against bare (target: within 1 %);
  *   crash latency: from the fault to the watchdog holding the complete
@@ -29,6 +31,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,6 +40,7 @@
 extern char **environ;
 
 static char tmwatch[PATH_MAX + 64], self[PATH_MAX];
+static char store_init[PATH_MAX], store_empty[PATH_MAX];
 
 static double now_us(void)
 {
@@ -128,6 +133,19 @@ static double run_us(char **argv)
 	return now_us() - t0;
 }
 
+/* Like run_us, but until every process the run started has ended, the
+ * detached daily job included (the caller is a child subreaper, so
+ * orphans become its children): the whole cost of one run. */
+static double run_all_us(char **argv)
+{
+	double t0 = now_us();
+
+	waitpid(spawn(argv, -1), NULL, 0);
+	while (waitpid(-1, NULL, 0) > 0)
+		;
+	return now_us() - t0;
+}
+
 static void startup(int runs)
 {
 	char *direct[] = { "/bin/true", NULL };
@@ -135,19 +153,36 @@ static void startup(int runs)
 	char *launcher2[] = { self, "--launch", self, "--launch",
 			      "/bin/true", NULL };
 	char *wrapped[] = { tmwatch, "/bin/true", NULL };
+	double *e = calloc((size_t)runs, sizeof(double));
+	double *a = calloc((size_t)runs, sizeof(double));
 	double *d = calloc((size_t)runs, sizeof(double));
 	double *l = calloc((size_t)runs, sizeof(double));
 	double *l2 = calloc((size_t)runs, sizeof(double));
 	double *w = calloc((size_t)runs, sizeof(double));
-	double md, ml, ml2, mw;
+	double md, ml, ml2, mw, me, ma;
+	char local[PATH_MAX + 8];
 	int i;
 
+	/* The initialised store has local/ and today's daily token (the
+	 * first run takes it); the empty one stays empty. */
+	snprintf(local, sizeof(local), "%s/local", store_init);
+	mkdir(local, 0700);
+	setenv("TMWATCH_DIR", store_init, 1);
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	(void)run_all_us(wrapped);
 	for (i = 0; i < runs; i++) {
 		d[i] = run_us(direct);
 		l[i] = run_us(launcher);
 		l2[i] = run_us(launcher2);
 		w[i] = run_us(wrapped);
+		setenv("TMWATCH_DIR", store_empty, 1);
+		e[i] = run_all_us(wrapped);
+		setenv("TMWATCH_DIR", store_init, 1);
+		a[i] = run_all_us(wrapped);
 	}
+	prctl(PR_SET_CHILD_SUBREAPER, 0);
+	me = pct(e, runs, 50);
+	ma = pct(a, runs, 50);
 	md = pct(d, runs, 50);
 	ml = pct(l, runs, 50);
 	ml2 = pct(l2, runs, 50);
@@ -160,6 +195,11 @@ static void startup(int runs)
 	       "%.0f us\n", runs, md, ml, ml2, mw);
 	printf("  tmwatch/launcher %.2f, tmwatch/(launcher of a launcher) "
 	       "%.2f, tmwatch/direct %.2f\n", mw / ml, mw / ml2, mw / md);
+	printf("  until every process it started ended (daily job "
+	       "included): initialised store %.0f us, empty store (no "
+	       "local/) %.0f us, empty/initialised %.2f\n", ma, me, me / ma);
+	free(e);
+	free(a);
 	free(d);
 	free(l);
 	free(l2);
@@ -370,6 +410,14 @@ int main(int argc, char **argv)
 
 		if (mkdtemp(state))
 			setenv("XDG_STATE_HOME", state, 1);
+	}
+	snprintf(store_init, sizeof(store_init), "%s", getenv("TMWATCH_DIR"));
+	{
+		static char empty[] = "/tmp/bench_wrapper-empty-XXXXXX";
+
+		if (!mkdtemp(empty))
+			return 2;
+		snprintf(store_empty, sizeof(store_empty), "%s", empty);
 	}
 	printf("tmwatch: %s\n", tmwatch);
 	startup(runs);

@@ -10,6 +10,7 @@
  * tm__warn_once. Documented in docs/modes.md.
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -26,50 +27,17 @@
  * the record simply has no abort message. */
 extern void *__abort_msg __attribute__((weak));
 
-/* Reads /proc/self/cmdline into a NULL-terminated argv (malloc'd, never
- * freed: it is used only to exec). */
-static char **read_argv(void)
+/* The file of libtmwatch itself (libtmwatch.so, or the program when
+ * linked statically), to find tmwatch in the same installed tree; NULL
+ * when the loader cannot say (a static program: then the install path and
+ * PATH). */
+static const char *own_file(void)
 {
-	size_t cap = 4096, len = 0, n = 0, i;
-	char *buf = malloc(cap), **argv;
-	ssize_t r;
-	int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+	Dl_info info;
 
-	if (fd < 0 || !buf)
-		goto fail;
-	for (;;) {
-		if (len == cap) {
-			char *nb = cap > (64u << 20) ? NULL :
-				   realloc(buf, cap * 2);
-
-			if (!nb)
-				goto fail;
-			buf = nb;
-			cap *= 2;
-		}
-		r = read(fd, buf + len, cap - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		len += (size_t)r;
-	}
-	close(fd);
-	fd = -1;
-	if (len == 0 || buf[len - 1] != '\0')
-		goto fail;
-	for (i = 0; i < len; i++)
-		n += buf[i] == '\0';
-	argv = calloc(n + 1, sizeof(*argv));
-	if (!argv)
-		goto fail;
-	for (i = 0, n = 0; i < len; i += strlen(buf + i) + 1)
-		argv[n++] = buf + i;
-	return argv;
-fail:
-	if (fd >= 0)
-		close(fd);
-	free(buf);
+	if (dladdr((void *)tm_crash_monitor_start, &info) && info.dli_fname &&
+	    info.dli_fname[0] == '/')
+		return info.dli_fname;
 	return NULL;
 }
 
@@ -99,13 +67,13 @@ TM_API int tm_crash_monitor_start(void)
 	}
 	if (fd != -ENOENT)
 		return fd; /* our watchdog is gone: run as is, quietly */
-	if (tm__capture_find_tmwatch(NULL, bin, sizeof(bin)) != 0) {
+	if (tm__capture_find_tmwatch(own_file(), bin, sizeof(bin)) != 0) {
 		tm__warn_once("cannot find the tmwatch watchdog (set "
 			      "TMWATCH_BIN); running '%s' without crash "
 			      "reporting", program_invocation_short_name);
 		return TM_ENOWATCHDOG;
 	}
-	argv = read_argv();
+	argv = tm__capture_read_cmdline();
 	if (!argv)
 		return -ENOMEM;
 	r = tm__capture_reexec(bin, argv);

@@ -120,15 +120,26 @@ size_t tm__capture_record_fill(int sig, const siginfo_t *info,
  * watchdog is -EPIPE/-ECONNRESET: re-raise at once). */
 int tm__capture_channel_report(const void *rec, size_t len, int timeout_ms);
 
-/* LOAD-TIME. Finds the tmwatch binary: TMWATCH_BIN, else the installed
- * path, else ../bin/tmwatch next to SHIM_PATH (build tree; may be NULL).
- * Writes it to OUT; 0, or TM_ENOWATCHDOG when none is executable. */
+/* LOAD-TIME. Finds the tmwatch binary: TMWATCH_BIN, else ../bin/tmwatch
+ * (or ../../bin, ../../../bin) relative to OWN_PATH, the file of the
+ * shim or libtmwatch that asks (may be NULL), else the installed path,
+ * else PATH. Writes it to OUT; 0, or TM_ENOWATCHDOG when none is
+ * executable. */
 int tm__capture_find_tmwatch(const char *shim_path, char *out, size_t cap);
 
 /* LOAD-TIME. Execs `TMWATCH --adopt -- EXE ARGV...` with the current
  * environment, so this PID becomes the watchdog (DESIGN §3.2). ARGV is the
- * program's own, argv[0] kept. Returns only on failure, with -errno. */
+ * program's own, argv[0] kept. EXE is /proc/self/exe's target, or, when
+ * that has no usable path (fexecve of a memfd, a deleted file),
+ * /proc/self/fd/N of a descriptor opened on it and left open for tmwatch.
+ * Returns only on failure, with -errno. */
 int tm__capture_reexec(const char *tmwatch, char *const argv[]);
+
+/* LOAD-TIME. The command line the kernel started this process with
+ * (/proc/self/cmdline) as a NULL-terminated argv: unlike main's argv, it
+ * still has the dynamic loader's own arguments when ld.so was run as a
+ * program. malloc'd (argv[0] is the single buffer); NULL on failure. */
+char **tm__capture_read_cmdline(void);
 
 /* LOAD-TIME. Prints "tmwatch: WHAT; running 'PROG' without crash
  * reporting" once per process unless TMWATCH_QUIET=1. */

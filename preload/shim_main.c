@@ -59,6 +59,15 @@ static void adopt(char **argv)
 				 "TMWATCH_BIN)", argv ? argv[0] : NULL);
 		return;
 	}
+	/* ld.so run as a program (`ld.so PROG ARGS`, AT_BASE 0: the kernel
+	 * loaded no interpreter): /proc/self/exe is ld.so and main's argv has
+	 * lost ld.so's part; run ld.so again with its whole command line. */
+	if (getauxval(AT_BASE) == 0) {
+		char **cmdline = tm__capture_read_cmdline();
+
+		if (cmdline)
+			argv = cmdline;
+	}
 	r = tm__capture_reexec(bin, argv);
 	snprintf(what, sizeof(what), "cannot run the watchdog '%s': %s", bin,
 		 strerror(-r));

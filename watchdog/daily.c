@@ -39,6 +39,15 @@ static void run_job(void)
 	_exit(0);
 }
 
+static int has_writable_local(const char *store)
+{
+	char local[4200];
+	int n = snprintf(local, sizeof local, "%s/local", store);
+
+	return n > 0 && (size_t)n < sizeof local &&
+	       faccessat(AT_FDCWD, local, W_OK | X_OK, AT_EACCESS) == 0;
+}
+
 /* daily_spawn: see daily.h. */
 void daily_spawn(void)
 {
@@ -51,6 +60,12 @@ void daily_spawn(void)
 	    mode.effective == TM_MODE_OFF)
 		return;
 	if (!tm__dailytoken_due(store, tm__clock_now()))
+		return;
+	/* The token lives in local/: when local/ is missing (a fresh
+	 * store: nothing counted, so nothing to report or upload) or not
+	 * writable, the job could not take it and would be started again
+	 * on every exit, loading libcurl each time. */
+	if (!has_writable_local(store))
 		return;
 	pid = fork();
 	if (pid == 0)

@@ -16,12 +16,15 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,7 +45,11 @@ struct supervisor {
 	const char *exe;	/* --adopt only */
 	char **argv;		/* the program's argv */
 	sigset_t orig_mask;	/* restored in the child */
+	pid_t self;		/* the watchdog's PID, known before the fork */
 	pid_t child;
+	pid_t waker;		/* while stopped: see start_waker */
+	pid_t waker_last;	/* the last one, to tell its SIGCONT */
+	int exe_fd;		/* --adopt -- /proc/self/fd/N: N, else -1 */
 	int status;		/* raw wait status once the child ended */
 	int done;
 };
@@ -197,6 +204,13 @@ static void child_setup(struct supervisor *s, int chan, unsigned long dev,
 	char buf[64];
 	int flags = fcntl(chan, F_GETFD);
 
+	/* The program must not outlive its watchdog: without tmwatch, a
+	 * `kill -9` of the PID the caller knows, or a supervisor's own
+	 * PR_SET_PDEATHSIG, ends it. Checked after arming: the watchdog may
+	 * have died between fork and prctl (prctl(2)). */
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (getppid() != s->self)
+		raise(SIGKILL);
 	sigprocmask(SIG_SETMASK, &s->orig_mask, NULL);
 	if (flags >= 0)
 		(void)fcntl(chan, F_SETFD, flags & ~FD_CLOEXEC);
@@ -233,29 +247,7 @@ static void die_like(int sig)
 	_exit(128 + sig); /* a signal whose default does not kill */
 }
 
-/* Stops the watchdog as the child stopped, so the shell sees the job
- * stop; SIGCONT (fg) then resumes both. */
-static void stop_self(int sig)
-{
-	sigset_t one, pending;
-
-	if (sig == SIGSTOP) {
-		kill(getpid(), SIGSTOP);
-		return;
-	}
-	sigemptyset(&one);
-	sigaddset(&one, sig);
-	/* Ctrl-Z sends SIGTSTP to us too; if it is still queued, unblocking
-	 * delivers it and stops us. Sending another would stop us a second
-	 * time right after fg resumes us. */
-	sigpending(&pending);
-	sigprocmask(SIG_UNBLOCK, &one, NULL);
-	if (!sigismember(&pending, sig))
-		kill(getpid(), sig);
-	sigprocmask(SIG_BLOCK, &one, NULL);
-}
-
-static int child_is_stopped(pid_t pid)
+static int proc_is_stopped(pid_t pid)
 {
 	char path[64], buf[512], *p;
 	ssize_t n;
@@ -274,8 +266,99 @@ static int child_is_stopped(pid_t pid)
 	return p && p[1] == ' ' && (p[2] == 'T' || p[2] == 't');
 }
 
+/* The waker: a process forked when the watchdog stops itself because the
+ * child stopped. A stopped process runs no code, so when the child alone
+ * is continued (`kill -CONT CHILD`, not the job's `fg`) nothing else would
+ * resume the watchdog, which would then never reap the child. The waker
+ * looks at both (a stopped process gets no event for another's
+ * continuation, and the watchdog is not the waker's child: polling with
+ * a backoff up to WAKER_MAX_MS is the only way) and sends the watchdog
+ * SIGCONT once it is stopped and the child is not. The watchdog kills it
+ * as soon as it runs again. Uses no stdio: forked from the signal loop. */
+#define WAKER_MAX_MS 100
+
+static pid_t start_waker(pid_t watchdog, pid_t child)
+{
+	struct timespec ts;
+	long ms = 1;
+	pid_t w = fork();
+
+	if (w != 0)
+		return w;
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (getppid() != watchdog)
+		_exit(0);
+	for (;;) {
+		ts.tv_sec = 0;
+		ts.tv_nsec = ms * 1000000L;
+		(void)nanosleep(&ts, NULL);
+		ms = ms * 2 > WAKER_MAX_MS ? WAKER_MAX_MS : ms * 2;
+		/* Before the watchdog has stopped, a SIGCONT would be lost
+		 * and the stop would then last for good. */
+		if (proc_is_stopped(watchdog) && !proc_is_stopped(child)) {
+			kill(watchdog, SIGCONT);
+			_exit(0);
+		}
+	}
+}
+
+static void send_to_job(const struct supervisor *s, int sig);
+
+/* Takes the SIGCONT that resumed us, now, while the waker's PID still
+ * tells its SIGCONT apart (a later stop of the child must not be taken
+ * for resumed by it). One from elsewhere (the shell's fg, `kill -CONT`
+ * of our PID) also continues a child still stopped. */
+static void take_cont(struct supervisor *s)
+{
+	struct timespec zero = { 0, 0 };
+	siginfo_t si;
+	sigset_t cont;
+
+	sigemptyset(&cont);
+	sigaddset(&cont, SIGCONT);
+	if (sigtimedwait(&cont, &si, &zero) != SIGCONT)
+		return;
+	if (si.si_pid != s->waker_last && si.si_pid != s->self &&
+	    proc_is_stopped(s->child))
+		send_to_job(s, SIGCONT);
+}
+
+/* Stops the watchdog as the child stopped, so the shell sees the job
+ * stop; SIGCONT (fg, or `kill -CONT` of either PID, through the waker)
+ * then resumes it. Returns once resumed. */
+static void stop_self(struct supervisor *s, int sig)
+{
+	sigset_t one, pending;
+
+	s->waker = start_waker(s->self, s->child);
+	if (sig == SIGSTOP) {
+		kill(s->self, SIGSTOP);
+		goto resumed;
+	}
+	sigemptyset(&one);
+	sigaddset(&one, sig);
+	/* Ctrl-Z sends SIGTSTP to us too; if it is still queued, unblocking
+	 * delivers it and stops us. Sending another would stop us a second
+	 * time right after fg resumes us. */
+	sigpending(&pending);
+	sigprocmask(SIG_UNBLOCK, &one, NULL);
+	if (!sigismember(&pending, sig))
+		kill(s->self, sig);
+	sigprocmask(SIG_BLOCK, &one, NULL);
+resumed:
+	s->waker_last = s->waker;
+	if (s->waker > 0) {
+		kill(s->waker, SIGKILL);
+		while (waitpid(s->waker, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	s->waker = 0;
+	take_cont(s);
+}
+
 static void reap(struct supervisor *s)
 {
+	sigset_t pending;
 	int st;
 	pid_t r;
 
@@ -291,7 +374,11 @@ static void reap(struct supervisor *s)
 			return;
 		}
 		if (WIFSTOPPED(st)) {
-			stop_self(WSTOPSIG(st));
+			/* A SIGCONT queued after the stop: the loop forwards
+			 * it if needed; stopping now would outlast it. */
+			sigpending(&pending);
+			if (!sigismember(&pending, SIGCONT))
+				stop_self(s, WSTOPSIG(st));
 			continue;
 		}
 		s->status = st;
@@ -299,33 +386,105 @@ static void reap(struct supervisor *s)
 	}
 }
 
-/* Terminal-generated signals (si_code SI_KERNEL) reached the whole
- * foreground group, the child included; signals from the child or from
- * ourselves are not for the child; kernel-made ones (timers, SIGPIPE of
- * our own writes) neither. The rest was sent to our PID: forward it. */
+/* The child's process group, or -1 when it is gone. */
+static pid_t child_group(const struct supervisor *s)
+{
+	return getpgid(s->child);
+}
+
+/* Sends SIG to the child, or to its whole group when it leads one of its
+ * own (as a terminal would have, had that group been the foreground). */
+static void send_to_job(const struct supervisor *s, int sig)
+{
+	pid_t g = child_group(s);
+
+	if (g == s->child && g != getpgrp())
+		kill(-g, sig);
+	else
+		kill(s->child, sig);
+}
+
+/* 1 when SIG is pending in the child (thread-group leader's own or shared
+ * pending set, /proc/PID/status SigPnd and ShdPnd, proc(5)). */
+static int child_has_pending(const struct supervisor *s, int sig)
+{
+	char path[64], buf[4096], *line;
+	unsigned long long mask, bit;
+	ssize_t n;
+	int fd, hit = 0;
+
+	if (sig < 1 || sig > 64)
+		return 0;
+	bit = 1ULL << (sig - 1);
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)s->child);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	for (line = buf; line && *line; line = strchr(line, '\n'),
+	     line = line ? line + 1 : NULL) {
+		if (strncmp(line, "SigPnd:", 7) != 0 &&
+		    strncmp(line, "ShdPnd:", 7) != 0)
+			continue;
+		mask = strtoull(line + 7, NULL, 16);
+		hit |= (mask & bit) != 0;
+	}
+	return hit;
+}
+
+/* Terminal signals: the kernel sends them (si_code SI_KERNEL) to the
+ * whole foreground group, which is the watchdog's (docs/tmwatch.md). */
+static int is_terminal_signal(int sig)
+{
+	return sig == SIGINT || sig == SIGQUIT || sig == SIGTSTP ||
+	       sig == SIGWINCH || sig == SIGHUP;
+}
+
+/* Which signals reach the child through us (docs/tmwatch.md, "Signals"):
+ * - sent to our PID by another process (SI_USER, SI_QUEUE...): forwarded,
+ *   unless the child is in our process group and still has it pending as
+ *   we look: then a group kill has reached it already (the kernel signals
+ *   a group's newest member first, so the child before us);
+ * - sent by the terminal to our group (SI_KERNEL): forwarded only when
+ *   the child has moved to a group of its own (`timeout`, a shell script
+ *   with job control), which the terminal did not reach;
+ * - from the child, from ourselves or the waker, or made by the kernel
+ *   for us (timers, SIGPIPE of our writes): not for the child.
+ * Stops are mirrored from the child's state (reap), never from ours. */
 static void on_signal(struct supervisor *s, const struct signalfd_siginfo *si)
 {
 	int sig = (int)si->ssi_signo;
 	int sent = si->ssi_code <= 0 && si->ssi_code != SI_KERNEL;
 	pid_t from = (pid_t)si->ssi_pid;
-	int foreign = sent && from != s->child && from != getpid();
+	int foreign = sent && from != s->child && from != s->self &&
+		      (s->waker <= 0 || from != s->waker);
+	int tty_missed = si->ssi_code == SI_KERNEL &&
+			 is_terminal_signal(sig) &&
+			 child_group(s) != getpgrp();
 
 	switch (sig) {
 	case SIGCHLD:
 		reap(s);
 		return;
-	case SIGTSTP:
-		if (foreign)
-			kill(s->child, SIGTSTP);
-		stop_self(SIGTSTP);
-		return;
 	case SIGCONT:
-		/* A group SIGCONT (fg) has resumed the child already. */
-		if (foreign && child_is_stopped(s->child))
-			kill(s->child, SIGCONT);
+		/* A group SIGCONT (fg) has resumed the child already, unless
+		 * it lives in a group of its own. */
+		if ((foreign || si->ssi_code == SI_KERNEL) &&
+		    proc_is_stopped(s->child))
+			send_to_job(s, SIGCONT);
 		return;
 	default:
+		if (tty_missed) {
+			send_to_job(s, sig);
+			return;
+		}
 		if (!foreign)
+			return;
+		if (child_group(s) == getpgrp() && child_has_pending(s, sig))
 			return;
 		if (si->ssi_code == SI_QUEUE) {
 			union sigval v;
@@ -425,6 +584,63 @@ static void watched_set(sigset_t *set)
 	sigdelset(set, SIGTTOU);
 }
 
+/* The preload shim passes a program it cannot name by path (fexecve of a
+ * memfd, a deleted file) as /proc/self/fd/N, N open for us. Returns N, or
+ * -1 for any other EXE. */
+static int exe_fd_of(const char *exe)
+{
+	static const char pre[] = "/proc/self/fd/";
+	char *end;
+	long n;
+
+	if (strncmp(exe, pre, sizeof(pre) - 1) != 0)
+		return -1;
+	n = strtol(exe + sizeof(pre) - 1, &end, 10);
+	if (*end || end == exe + sizeof(pre) - 1 || n < 0 || n > INT_MAX)
+		return -1;
+	return (int)n;
+}
+
+/* --crash-output FILE is written after a crash (crashlog.c: temp file and
+ * rename for a regular or missing FILE, append otherwise). Says once, up
+ * front, when that cannot work; the program runs all the same. */
+static void check_crash_output(const char *file)
+{
+	char dir[PATH_MAX], *slash;
+	struct stat st;
+	int r;
+
+	if (!file)
+		return;
+	if (stat(file, &st) == 0 && !S_ISREG(st.st_mode)) {
+		r = faccessat(AT_FDCWD, file, W_OK, AT_EACCESS);
+	} else {
+		if (strlen(file) >= sizeof(dir))
+			r = (errno = ENAMETOOLONG, -1);
+		else {
+			memcpy(dir, file, strlen(file) + 1);
+			slash = strrchr(dir, '/');
+			if (slash == dir)
+				slash[1] = '\0';
+			else if (slash)
+				*slash = '\0';
+			else
+				memcpy(dir, ".", 2);
+			r = faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS);
+		}
+	}
+	if (r != 0) {
+		char reason[128];
+
+		snprintf(reason, sizeof(reason), "%s", strerror(errno));
+		if (reason[0] >= 'A' && reason[0] <= 'Z')
+			reason[0] = (char)(reason[0] - 'A' + 'a');
+		msg_error("cannot write the crash output '%s': %s; crash logs "
+			  "will not be copied there (choose a writable path)",
+			  file, reason);
+	}
+}
+
 static int parse(struct supervisor *s, int argc, char **argv)
 {
 	int i = 1;
@@ -466,6 +682,7 @@ static int parse(struct supervisor *s, int argc, char **argv)
 					 "ARGV0");
 		s->exe = argv[i];
 		s->argv = argv + i + 1;
+		s->exe_fd = exe_fd_of(s->exe);
 		return 0;
 	}
 	if (i >= argc)
@@ -491,6 +708,7 @@ int supervise_main(int argc, char **argv)
 	int chan, sfd, r;
 	sigset_t set;
 
+	s.exe_fd = -1;
 	r = parse(&s, argc, argv);
 	if (r != 0)
 		return r;
@@ -501,6 +719,11 @@ int supervise_main(int argc, char **argv)
 		msg_set_quiet(1);
 	if (is_set("TMWATCH_DISABLE"))
 		return run_bare(&s);
+	check_crash_output(s.copt.crash_output);
+	/* Kept open here (to name the program after its death), closed in
+	 * the program by its exec. */
+	if (s.exe_fd >= 0)
+		(void)fcntl(s.exe_fd, F_SETFD, FD_CLOEXEC);
 	if (!s.adopt && find_shim(shim, sizeof(shim)) != 0) {
 		msg_error("cannot find the crash capture library "
 			  "'libtmwatch-preload.so' (set TMWATCH_SHIM); running "
@@ -522,6 +745,7 @@ int supervise_main(int argc, char **argv)
 	watched_set(&set);
 	sigprocmask(SIG_BLOCK, &set, &s.orig_mask);
 	sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	s.self = getpid();
 	s.child = sfd < 0 ? -1 : fork();
 	if (s.child < 0) {
 		msg_error("cannot start '%s' under the watchdog: %s; running "

@@ -65,4 +65,40 @@ for prog in user_pc user_static user_cmake; do
 done
 n=$(echo "$out" | grep -c "^1	user/hit$")
 [ "$n" = 3 ] || fail "user/hit counted in $n files, want 3"
-echo "consumers: pkg-config, libtmwatch.a and find_package all count"
+
+# 4. Library mode from the installed, relocated prefix: tm_crash_monitor_start
+# finds P/bin/tmwatch next to libtmwatch.so (shared: PATH left alone) or on
+# PATH (libtmwatch.a: the program's own directory says nothing), says
+# nothing on stderr (TMWATCH_QUIET unset), and the crash is counted.
+cat > "$d/crash.c" <<'C'
+#include <tmwatch/tmwatch.h>
+int main(void)
+{
+	tm_crash_monitor_start();
+	*(volatile int *)0 = 1;
+	return 0;
+}
+C
+cc -g -o "$d/crash_pc" "$d/crash.c" $(pkg-config --cflags --libs tmwatch) \
+	-Wl,-rpath,"$(pkg-config --variable=libdir tmwatch)" ||
+	fail "library-mode build failed"
+cc -g -o "$d/crash_static" "$d/crash.c" $(pkg-config --cflags tmwatch) \
+	"$(pkg-config --variable=libdir tmwatch)/libtmwatch.a" ||
+	fail "library-mode static build failed"
+for prog in crash_pc crash_static; do
+	path=$PATH
+	[ $prog = crash_static ] && path="$d/p/bin:$PATH"
+	(cd "$d" && env -u TMWATCH_QUIET PATH="$path" "./$prog" \
+		2>"$d/$prog.err"; echo $? >"$d/$prog.rc")
+	[ "$(cat "$d/$prog.rc")" = 139 ] ||
+		fail "$prog: status $(cat "$d/$prog.rc"), want 139 (SIGSEGV)"
+	grep -q "cannot find" "$d/$prog.err" &&
+		fail "$prog: $(cat "$d/$prog.err")"
+	out=$("$d/p/bin/tmwatch" telemetry dump) || fail "dump failed"
+	echo "$out" | awk -v p="# Program: $prog" \
+		'$0 == p { on = 1; next } /^# Program:/ { on = 0 }
+		 on && /crash\/crash/ { found = 1 } END { exit !found }' ||
+		fail "$prog: crash not counted; stderr: $(cat "$d/$prog.err")"
+done
+echo "consumers: pkg-config, libtmwatch.a and find_package all count;" \
+	"library mode finds the relocated tmwatch"

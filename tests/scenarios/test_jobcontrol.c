@@ -3,7 +3,8 @@
  * program under tmwatch: Ctrl-Z stops the job, fg resumes it, Ctrl-C is
  * delivered to the program exactly once, the program reads the terminal
  * (it is in the foreground group), and $? is the program's; a crash
- * gets the shell's usual "Segmentation fault" and status 139.
+ * gets the shell's usual "Segmentation fault" and status 139. Ctrl-C also
+ * reaches a program that moved to a process group of its own (timeout).
  *
  * Every wait reads the pty with a deadline and fails naming what it
  * waited for, with the whole transcript.
@@ -123,10 +124,70 @@ static void ctrl_z_fg_and_ctrl_c_work_once_misc(void **state)
 	close(t.fd);
 }
 
+/* A program that moves itself to a process group of its own, as
+ * timeout(1) does (Python here: timeout itself sometimes misses a Ctrl-C
+ * typed right after its command printed, bare as well), is not in the
+ * terminal's foreground group (tmwatch's is): Ctrl-C reaches only
+ * tmwatch, which must pass it on. Bare and under tmwatch, the shell must
+ * report the same status. */
+static void ctrl_c_reaches_a_program_in_its_own_group_misc(void **state)
+{
+	static struct term t;
+	char cmd[4096], rc_bare[32];
+	const char *p;
+	int st, round;
+
+	(void)state;
+	t.pid = forkpty(&t.fd, NULL, NULL, NULL);
+	assert_true(t.pid >= 0);
+	if (t.pid == 0) {
+		setenv("PS1", "PROMPT> ", 1);
+		setenv("TERM", "dumb", 1);
+		execlp("bash", "bash", "--norc", "--noprofile", "-i",
+		       (char *)NULL);
+		_exit(127);
+	}
+	expect(&t, "PROMPT> ");
+	for (round = 0; round < 2; round++) {
+		snprintf(cmd, sizeof(cmd), "%s%s%spython3 -c 'import os, "
+			 "time; os.setpgid(0, 0); print(\"re\" + \"ady\", "
+			 "flush=True); time.sleep(50)'\n",
+			 round ? "'" : "", round ? getenv("TMWATCH_BIN") : "",
+			 round ? "' " : "");
+		type(&t, cmd);
+		expect(&t, "ready");
+		type(&t, "\x03"); /* Ctrl-C */
+		expect(&t, "PROMPT> ");
+		type(&t, "echo \"r\"\"c=$?.\"\n");
+		expect(&t, "rc=");
+		p = t.log + t.seen;
+		expect(&t, ".");
+		if (round == 0) {
+			snprintf(rc_bare, sizeof(rc_bare), "rc=%.*s",
+				 (int)(t.log + t.seen - p), p);
+			assert_string_equal(rc_bare, "rc=130.");
+		} else {
+			char rc[32];
+
+			snprintf(rc, sizeof(rc), "rc=%.*s",
+				 (int)(t.log + t.seen - p), p);
+			if (strcmp(rc, rc_bare) != 0)
+				fail_msg("under tmwatch '%s', bare '%s'; "
+					 "transcript:\n%s", rc, rc_bare, t.log);
+		}
+		expect(&t, "PROMPT> ");
+	}
+	type(&t, "exit\n");
+	assert_int_equal(tu_wait(t.pid, &st, STEP_TIMEOUT_MS), 0);
+	close(t.fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(ctrl_z_fg_and_ctrl_c_work_once_misc),
+		cmocka_unit_test(
+			ctrl_c_reaches_a_program_in_its_own_group_misc),
 	};
 
 	if (!getenv("TMWATCH_BIN") || !getenv("TMWATCH_EXAMPLES")) {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* test_shim_symbols.c -- keeps the signal zone honest (STYLE §5): the shim
  * imports only what preload/ALLOWED_IMPORTS lists, exports only its
- * interposers, and links nothing but libc.
+ * interposers (and ASan's __asan_default_options hook, asan_options.c),
+ * and links nothing but libc.
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -93,6 +94,9 @@ static const char *const interposers[] = {
 	"sigaction", "signal", "bsd_signal", "ssignal", "sysv_signal",
 	"__sysv_signal",
 	"sigset", "sigaltstack", "pthread_create",
+	/* Not an interposer: ASan's hook, so an ASan program starts under
+	 * preload-only mode (asan_options.c). */
+	"__asan_default_options",
 };
 
 static void shim_exports_only_its_interposers(void **state)
