@@ -10,6 +10,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 jobs=$(nproc)
+# Tests must never touch the real store: any test that forgets its own
+# TMWATCH_DIR lands in this throw-away home instead of ~/.config/tmwatch.
+# Toolchains installed per user (rustup) stay where they are.
+export RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}" \
+  CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}"
+HOME=$(mktemp -d "${TMPDIR:-/tmp}/tmwatch-test-home.XXXXXX")
+export HOME
+unset XDG_CONFIG_HOME XDG_STATE_HOME XDG_CACHE_HOME
+trap 'rm -rf "$HOME"' EXIT
 
 echo "== build (gcc) and all tests but fuzz"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
