@@ -49,6 +49,7 @@
 #include <unistd.h>
 
 #include "demangle.h"
+#include "modclass.h"
 #include "symcache.h"
 #include "tmwatch/common.h"
 
@@ -75,6 +76,8 @@ struct session {
 	unsigned users;		/* open symbolizers using it */
 	uint64_t last_use;
 	int cached;
+	int system;		/* a system library's session: debug info
+				   also from /usr/lib/debug */
 };
 
 /* Sessions kept across symbolizers of other processes. */
@@ -107,12 +110,17 @@ struct module {
 	size_t disk_len;
 	int disk_state;		/* 0 unread, 1 read, -1 do not use */
 	int has_debug;		/* -1 unknown, else debug info findable */
+	enum tm__modclass cls;	/* program, shipped with it, or system */
+	char soname[256];	/* a system library's name in counters */
+	struct tm__sysnames *names;	/* its exported names, read once */
+	int names_state;	/* 0 unread, 1 read */
 };
 
 struct tm__symbolizer {
 	pid_t pid;
 	int share;		/* sessions may come from the cache */
 	char *cache_dir;	/* persistent cache (watchdog), or NULL */
+	struct tm__modclass_ctx cls;	/* whose modules are whose */
 	struct module *mods;
 	size_t nmods;
 };
@@ -387,11 +395,14 @@ static int read_maps(struct tm__symbolizer *s)
  * TMWATCH_NO_SYSTEM_DEBUG=1 leaves /usr/lib/debug out, so that a machine
  * with distribution debug packages can show what users without them get
  * (the tests and docs/stack-counters.md). */
-static char *debug_path(void)
+static char *debug_path(int system)
 {
 	const char *dirs = getenv("TMWATCH_DEBUG_DIRS");
 	const char *nosys = getenv("TMWATCH_NO_SYSTEM_DEBUG");
-	int sys = !(nosys && strcmp(nosys, "1") == 0);
+	/* The program's own modules get +N only from debug info that ships
+	 * with the program (naming rule v2): /usr/lib/debug is a system
+	 * package's, present on some machines only. */
+	int sys = system && !(nosys && strcmp(nosys, "1") == 0);
 	int have = dirs && *dirs;
 	char *p;
 
@@ -435,7 +446,8 @@ static struct session *session_new(const struct module *m, int fd)
 {
 	struct session *ses = calloc(1, sizeof *ses);
 
-	if (!ses || !(ses->debuginfo_path = debug_path()))
+	if (!ses || !(ses->debuginfo_path =
+		      debug_path(m->cls == TM__MOD_SYSTEM)))
 		goto fail;
 	ses->cb.find_elf = dwfl_linux_proc_find_elf;
 	ses->cb.find_debuginfo = tm__symbolize_find_debuginfo;
@@ -468,6 +480,7 @@ static struct session *cache_find(const struct module *m,
 		if (cache[i]->id_len == len &&
 		    memcmp(cache[i]->id, id, len) == 0 &&
 		    cache[i]->inode == m->inode &&
+		    cache[i]->system == (m->cls == TM__MOD_SYSTEM) &&
 		    strcmp(cache[i]->path, m->path) == 0) {
 			cache[i]->users++;
 			cache[i]->last_use = ++cache_clock;
@@ -515,6 +528,7 @@ static void attach_module(struct tm__symbolizer *s, struct module *m)
 	m->bias = bias;
 	memcpy(m->id, id, id_len);
 	m->id_len = id_len;
+	m->cls = tm__modclass_of(&s->cls, m->path);
 	if (s->share && id_len) {
 		pthread_mutex_lock(&cache_lock);
 		ses = cache_find(m, id, id_len);
@@ -544,6 +558,7 @@ static void attach_module(struct tm__symbolizer *s, struct module *m)
 	memcpy(ses->id, id, id_len);
 	ses->id_len = id_len;
 	ses->inode = m->inode;
+	ses->system = m->cls == TM__MOD_SYSTEM;
 	ses->path = strdup(m->path);
 	if (!ses->path)
 		ses->id_len = 0; /* private: never matched */
@@ -554,6 +569,37 @@ static void attach_module(struct tm__symbolizer *s, struct module *m)
 		cache_add(ses);
 		pthread_mutex_unlock(&cache_lock);
 	}
+}
+
+/* Reads the executable's path and run paths for module classification
+ * (modclass.h). A process whose executable cannot be read still gets
+ * names: every module is then classified by path alone. */
+static int classify_init(struct tm__symbolizer *s)
+{
+	char link[64], exe[PATH_MAX];
+	ssize_t len;
+	size_t dl = sizeof DELETED - 1;
+	Elf *elf = NULL;
+	int fd = -1, r;
+
+	snprintf(link, sizeof link, "/proc/%d/exe", (int)s->pid);
+	len = readlink(link, exe, sizeof exe - 1);
+	if (len <= 0)
+		return tm__modclass_init(&s->cls, NULL, NULL);
+	exe[len] = 0;
+	if ((size_t)len > dl && strcmp(exe + len - dl, DELETED) == 0)
+		exe[len - dl] = 0;
+	/* The run paths of the file the process runs. */
+	fd = open(link, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0)
+		elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	r = tm__modclass_init(&s->cls, exe, elf && elf_kind(elf) == ELF_K_ELF ?
+			      elf : NULL);
+	if (elf)
+		elf_end(elf);
+	if (fd >= 0)
+		close(fd);
+	return r;
 }
 
 int tm__symbolize_open(pid_t pid, struct tm__symbolizer **out)
@@ -568,6 +614,8 @@ int tm__symbolize_open(pid_t pid, struct tm__symbolizer **out)
 	s->share = s->pid != getpid();
 	elf_version(EV_CURRENT);
 	r = read_maps(s);
+	if (r == 0)
+		r = classify_init(s);
 	if (r != 0) {
 		tm__symbolize_close(s);
 		return r;
@@ -610,7 +658,9 @@ void tm__symbolize_close(struct tm__symbolizer *s)
 		free(s->mods[i].path);
 		free(s->mods[i].opened);
 		free(s->mods[i].disk);
+		tm__sysnames_free(s->mods[i].names);
 	}
+	tm__modclass_free(&s->cls);
 	free(s->mods);
 	free(s->cache_dir);
 	free(s);
@@ -928,7 +978,7 @@ static int module_has_debug(struct module *m)
 	if (m->has_debug >= 0)
 		return m->has_debug;
 	elf = dwfl_module_getelf(m->mod, &b);
-	dirs = debug_path();
+	dirs = debug_path(m->cls == TM__MOD_SYSTEM);
 	if (has_section(elf, ".debug_info", NULL) ||
 	    has_section(elf, ".zdebug_info", NULL) || !dirs) {
 		found = 1; /* or unknown: trust DWARF, not the cache */
@@ -1061,10 +1111,12 @@ static void disk_add(const struct tm__symbolizer *s, struct module *m,
 	free(rec);
 }
 
-static int one_pc(struct tm__symbolizer *s, uint64_t pc, size_t idx,
-		  struct tm__symframes *f)
+/* Adds the precise frames of PC (DWARF with inline levels, else the
+ * nearest symbol, else the module): the counter's frames for the
+ * program's own modules, the local log's detail for system libraries. */
+static int precise_pc(struct tm__symbolizer *s, struct module *m, uint64_t pc,
+		      size_t idx, struct tm__symframes *f)
 {
-	struct module *m = (struct module *)module_at(s, pc);
 	struct tm__frame_info *inf;
 	const char *sym = NULL, *mainfile = NULL;
 	char buf[TM__SYMBOLIZE_NAME_MAX];
@@ -1118,6 +1170,57 @@ static int one_pc(struct tm__symbolizer *s, uint64_t pc, size_t idx,
 	return 0;
 }
 
+/* Adds the one counter frame of a PC in system library M: the public
+ * name its own .dynsym gives (IFUNC implementations folded), else the
+ * soname alone; no offset, no debug info (modclass.h). */
+static int system_pc(struct module *m, uint64_t pc, size_t idx,
+		     struct tm__symframes *f)
+{
+	struct tm__frame_info *inf;
+	const char *name = NULL;
+	char buf[TM__SYMBOLIZE_NAME_MAX];
+	Dwarf_Addr b;
+	Elf *elf = m->mod ? dwfl_module_getelf(m->mod, &b) : NULL;
+	long k;
+
+	if (!m->names_state) {
+		m->names_state = 1;
+		tm__modclass_soname(elf, m->name, m->soname,
+				    sizeof m->soname);
+		if (elf)
+			m->names = tm__sysnames_load(elf, m->id, m->id_len);
+	}
+	if (m->names)
+		name = tm__sysnames_lookup(m->names, elf, pc - m->bias);
+	k = add_frame(f);
+	if (k < 0)
+		return -1;
+	inf = &f->info[k];
+	inf->pc = pc;
+	inf->pc_index = idx;
+	if (name && tm__demangle_name(name, buf, sizeof buf) != 0 && buf[0])
+		name = buf;
+	inf->source = name ? TM__SYM_DYNSYM : TM__SYM_MODULE;
+	inf->function = name ? strdup(name) : NULL;
+	inf->module = strdup(m->soname[0] ? m->soname : m->name);
+	inf->module_path = strdup(m->path);
+	inf->module_changed = m->changed;
+	f->frames[k].is_system = 1;
+	return 0;
+}
+
+static int one_pc(struct tm__symbolizer *s, uint64_t pc, size_t idx,
+		  struct tm__symframes *f)
+{
+	struct module *m = (struct module *)module_at(s, pc);
+
+	if (m && m->cls == TM__MOD_SYSTEM)
+		return system_pc(m, pc, idx, f);
+	return precise_pc(s, m, pc, idx, f);
+}
+
+static void point_strings(struct tm__symframes *f);
+
 int tm__symbolize_pcs(struct tm__symbolizer *s, const uint64_t *pcs,
 		      const unsigned char *is_exact, size_t n,
 		      struct tm__symframes *out)
@@ -1137,10 +1240,53 @@ int tm__symbolize_pcs(struct tm__symbolizer *s, const uint64_t *pcs,
 	}
 	/* Point the frames at their strings only now: the arrays moved
 	 * while growing, the strings did not. */
-	for (size_t i = 0; i < out->n; i++) {
-		out->frames[i].function = out->info[i].function;
-		out->frames[i].module = out->info[i].module;
+	point_strings(out);
+	return r;
+}
+
+static void point_strings(struct tm__symframes *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		f->frames[i].function = f->info[i].function;
+		f->frames[i].module = f->info[i].module;
 	}
+}
+
+int tm__symbolize_detail(struct tm__symbolizer *s, struct tm__symframes *f)
+{
+	struct tm__symframes g = { 0 };
+	int r = 0;
+
+	for (size_t i = 0; i < f->n; i++) {
+		struct module *m;
+		size_t first;
+		long k = add_frame(&g);
+
+		if (k < 0) {
+			r = -ENOMEM;
+			break;
+		}
+		/* Moved: the strings now belong to G. */
+		g.frames[k] = f->frames[i];
+		g.info[k] = f->info[i];
+		memset(&f->info[i], 0, sizeof f->info[i]);
+		if (!g.frames[k].is_system || g.frames[k].detail_only)
+			continue;
+		m = (struct module *)module_at(s, g.info[k].pc);
+		if (!m || m->cls != TM__MOD_SYSTEM)
+			continue;
+		first = g.n;
+		if (precise_pc(s, m, g.info[k].pc, g.info[k].pc_index,
+			       &g) != 0) {
+			r = -ENOMEM;
+			break;
+		}
+		for (size_t j = first; j < g.n; j++)
+			g.frames[j].detail_only = 1;
+	}
+	tm__symframes_free(f);
+	point_strings(&g);
+	*f = g;
 	return r;
 }
 

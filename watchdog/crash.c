@@ -93,23 +93,33 @@ static void symcache_dir(char *buf, size_t cap)
 static pid_t pending_pid;
 static char pending_line[1024];
 
-/* Unwinds, symbolizes and names the crash of the waiting child, counts it,
- * and writes the local log. Everything that reads the child happens
- * before the caller's ack. */
-static void count_stack(const struct crash_options *opt,
-			const struct record *rec, pid_t pid)
+/* What the local log needs after the ack: the stages' results and the
+ * symbolizer, whose module files give the system libraries' precise
+ * frames (debug info) once the child no longer waits. */
+struct after_ack {
+	struct tm__symbolizer *sym;
+	struct tm__symframes fr;
+	struct crashlog_info ci;
+	struct tm__identity id;
+	char identity[512];
+	int active;
+};
+
+/* Unwinds, symbolizes and names the crash of the waiting child and
+ * counts it. Everything that reads the child happens here, before the
+ * caller's ack; the local log (log_stack) comes after it. */
+static void count_stack(const struct record *rec, pid_t pid,
+			struct after_ack *aa)
 {
 	static struct unwind_stack st;
 	static char name[NAME_BUF_SIZE];
-	struct tm__symframes fr = { 0 };
-	struct tm__symbolizer *sym = NULL;
-	struct crashlog_info ci = { 0 };
-	struct tm__identity id;
-	char identity[512], log_path[4096] = "", sig[64], cache[4096];
+	struct crashlog_info *ci = &aa->ci;
+	char sig[64], cache[4096];
 	int have_id, r;
 
+	memset(aa, 0, sizeof *aa);
 	/* Identity first: /proc/PID/exe is only there while it waits. */
-	have_id = count_identify(pid, rec->exe, &id) != -ESRCH;
+	have_id = count_identify(pid, rec->exe, &aa->id) != -ESRCH;
 	memset(&st, 0, sizeof st);
 	r = unwind_stack(rec, pid, &st);
 #if defined(__x86_64__) || defined(__i386__)
@@ -119,64 +129,85 @@ static void count_stack(const struct crash_options *opt,
 	    rec->hdr.si_code == SI_KERNEL && !rec->is_sent)
 		st.is_exact[0] = 0;
 #endif
-	if (r == 0 && tm__symbolize_open(pid, &sym) == 0) {
+	if (r == 0 && tm__symbolize_open(pid, &aa->sym) == 0) {
 		symcache_dir(cache, sizeof cache);
 		if (cache[0])
-			(void)tm__symbolize_set_cache_dir(sym, cache);
-		(void)tm__symbolize_pcs(sym, st.pc, st.is_exact, st.n, &fr);
-		tm__symbolize_close(sym);
+			(void)tm__symbolize_set_cache_dir(aa->sym, cache);
+		(void)tm__symbolize_pcs(aa->sym, st.pc, st.is_exact, st.n,
+					&aa->fr);
 	}
 	/* No frames at all still names the crash: crash/crash alone. */
-	if (name_crash(fr.frames, fr.n, name, sizeof name) < 0)
+	if (name_crash(aa->fr.frames, aa->fr.n, name, sizeof name) < 0)
 		snprintf(name, sizeof name, "%s", NAME_CRASH_PREFIX);
 	name_signal(rec->hdr.signo, sig, sizeof sig);
-	ci.count_result = have_id ? count_add(&id, name) : -ESRCH;
+	ci->count_result = have_id ? count_add(&aa->id, name) : -ESRCH;
 	if (have_id)
-		(void)count_add(&id, sig);
+		(void)count_add(&aa->id, sig);
 
-	snprintf(identity, sizeof identity, "%s@%s-%s-linux-%s",
-		 have_id ? id.program : "?", have_id ? id.version : "?",
-		 have_id ? id.toolchain : "?", have_id ? id.goarch : "?");
-	ci.program = have_id ? id.program : rec->exe;
-	ci.exe_path = rec->exe;
-	ci.pid = pid;
-	ci.tid = rec->hdr.tid;
-	ci.thread_name = rec->thread_name;
-	ci.signo = rec->hdr.signo;
-	ci.si_code = rec->hdr.si_code;
-	ci.is_sent = rec->is_sent;
-	ci.sender_pid = rec->hdr.sender_pid;
-	ci.fault_addr = rec->hdr.fault_addr;
-	ci.abort_msg = rec->abort_msg;
-	ci.unwinder = r == 0 ? unwind_method_name(st.method) : "none";
-	ci.counter_name = name;
-	ci.identity = identity;
-	ci.frames = &fr;
-	ci.when = time(NULL);
-	(void)crashlog_write(&ci, opt->crash_output, log_path,
+	snprintf(aa->identity, sizeof aa->identity, "%s@%s-%s-linux-%s",
+		 have_id ? aa->id.program : "?", have_id ? aa->id.version : "?",
+		 have_id ? aa->id.toolchain : "?",
+		 have_id ? aa->id.goarch : "?");
+	ci->program = have_id ? aa->id.program : rec->exe;
+	ci->exe_path = rec->exe;
+	ci->pid = pid;
+	ci->tid = rec->hdr.tid;
+	ci->thread_name = rec->thread_name;
+	ci->signo = rec->hdr.signo;
+	ci->si_code = rec->hdr.si_code;
+	ci->is_sent = rec->is_sent;
+	ci->sender_pid = rec->hdr.sender_pid;
+	ci->fault_addr = rec->hdr.fault_addr;
+	ci->abort_msg = rec->abort_msg;
+	ci->unwinder = r == 0 ? unwind_method_name(st.method) : "none";
+	ci->counter_name = name;
+	ci->identity = aa->identity;
+	ci->frames = &aa->fr;
+	ci->when = time(NULL);
+	aa->active = 1;
+}
+
+/* Writes the local log of a crash counted by count_stack, after the
+ * ack: the system libraries' precise frames (their debug info may take
+ * tens of milliseconds to load) no longer delay the child's death. */
+static void log_stack(const struct crash_options *opt, struct after_ack *aa)
+{
+	char log_path[4096] = "";
+	pid_t pid = aa->ci.pid;
+
+	if (!aa->active)
+		return;
+	if (aa->sym)
+		(void)tm__symbolize_detail(aa->sym, &aa->fr);
+	(void)crashlog_write(&aa->ci, opt->crash_output, log_path,
 			     sizeof log_path);
 	if (pid == opt->child) {
 		pending_pid = pid;
-		if (crashlog_line(&ci, log_path, pending_line,
+		if (crashlog_line(&aa->ci, log_path, pending_line,
 				  sizeof pending_line) < 0)
 			pending_line[sizeof pending_line - 1] = 0;
 	} else {
-		crashlog_print(&ci, log_path, opt->quiet);
+		crashlog_print(&aa->ci, log_path, opt->quiet);
 	}
-	tm__symframes_free(&fr);
+	tm__symframes_free(&aa->fr);
+	tm__symbolize_close(aa->sym);
+	aa->sym = NULL;
+	aa->active = 0;
 }
 
-/* crash_handle: see crash.h. The ack comes last: everything read from
- * the live child (module table, the unwind, its identity) happens before
- * it. */
+/* crash_handle: see crash.h. The ack comes after everything read from
+ * the live child (module table, the unwind, its identity) and the
+ * count; the local log after the ack. */
 int crash_handle(const struct crash_options *opt, struct intake_crash *c)
 {
 	struct intake_modules mods = { NULL, 0 };
 	static struct record rec;
+	static struct after_ack aa;
 	const char *why = "incomplete record";
 	int r = TM_EMALFORMED;
 
 	remember(c->pid);
+	aa.active = 0;
 	if (c->read_error == 0)
 		r = record_parse(c->bytes, c->len, &rec, &why);
 	if (r != 0) {
@@ -188,13 +219,14 @@ int crash_handle(const struct crash_options *opt, struct intake_crash *c)
 	}
 	if (opt->debug_dir)
 		(void)intake_read_modules(c->pid, &mods);
-	count_stack(opt, &rec, c->pid);
+	count_stack(&rec, c->pid, &aa);
 	if (opt->debug_dir)
 		(void)recorddump_write(opt->debug_dir, &rec, &mods, c->bytes,
 				       c->len);
 	intake_modules_free(&mods);
 ack:
 	intake_ack(c);
+	log_stack(opt, &aa);
 	return r;
 }
 

@@ -90,9 +90,14 @@ static void stack_lines(FILE *f, const struct tm__symframes *fr)
 
 		if (tm__stackname_frame(&fr->frames[i], line, sizeof line) < 0)
 			snprintf(line, sizeof line, "?");
-		fprintf(f, "  #%-3zu 0x%016" PRIx64 " %s%s", in->pc_index,
-			in->pc, in->is_inlined ? "[inlined] " : "",
-			in->source == TM__SYM_NONE ? "(no module)" : line);
+		/* A system library's frame is counted without offsets; its
+		 * precise levels follow as [detail] (DESIGN §5.3). */
+		fprintf(f, "  #%-3zu 0x%016" PRIx64 " %s%s%s%s", in->pc_index,
+			in->pc, fr->frames[i].detail_only ? "[detail] " : "",
+			in->is_inlined ? "[inlined] " : "",
+			in->source == TM__SYM_NONE ? "(no module)" : line,
+			fr->frames[i].is_system && !fr->frames[i].detail_only ?
+			" (system library: counted so)" : "");
 		if (in->file && in->line > 0)
 			fprintf(f, " at %s:%d", in->file, in->line);
 		fprintf(f, "\n        in %s (%s", or_unknown(in->module_path),
