@@ -384,7 +384,24 @@ struct v0 {
 	size_t i, n;
 	struct out *o;
 	int quiet, fail, depth;
+	unsigned steps;		/* bounds the work backrefs can cause */
 };
+
+/* Nesting and total work allowed for one symbol: back references may
+ * point at parts with back references of their own. */
+#define V0_DEPTH_MAX 64
+#define V0_STEPS_MAX 20000
+
+/* Enters one level; fails the parse past the bounds. */
+static int v0_enter(struct v0 *v)
+{
+	if (v->fail || ++v->depth > V0_DEPTH_MAX ||
+	    ++v->steps > V0_STEPS_MAX) {
+		v->fail = 1;
+		return 0;
+	}
+	return 1;
+}
 
 static void v0_put(struct v0 *v, const char *t, size_t n)
 {
@@ -474,7 +491,7 @@ static void v0_backref(struct v0 *v, void (*fn)(struct v0 *))
 {
 	size_t save, to = (size_t)v0_base62(v) + 2;
 
-	if (v->fail || to >= v->i || v->depth > 64) {
+	if (!v0_enter(v) || to >= v->i) {
 		v->fail = 1;
 		return;
 	}
@@ -482,6 +499,7 @@ static void v0_backref(struct v0 *v, void (*fn)(struct v0 *))
 	v->i = to;
 	fn(v);
 	v->i = save;
+	v->depth--;
 }
 
 static void v0_const(struct v0 *v)
@@ -521,10 +539,8 @@ static void v0_type(struct v0 *v)
 	int c = v0_peek(v);
 	const char *b = c ? strchr(basic, c) : NULL;
 
-	if (v->fail || ++v->depth > 64) {
-		v->fail = 1;
+	if (!v0_enter(v))
 		return;
-	}
 	if (b) {
 		v->i++;
 		v0_put(v, names[b - basic], strlen(names[b - basic]));
@@ -611,10 +627,8 @@ static void v0_path(struct v0 *v)
 	const char *at = NULL;
 	size_t len;
 
-	if (v->fail || ++v->depth > 64) {
-		v->fail = 1;
+	if (!v0_enter(v))
 		return;
-	}
 	v->i++;
 	switch (c) {
 	case 'C':
@@ -701,7 +715,7 @@ static void v0_path(struct v0 *v)
  * when SYM is not one this demangler reads. */
 static int rust_v0(const char *sym, struct out *o)
 {
-	struct v0 v = { sym, 2, strlen(sym), o, 0, 0, 0 };
+	struct v0 v = { sym, 2, strlen(sym), o, 0, 0, 0, 0 };
 	size_t start = o->len;
 
 	if (strncmp(sym, "_R", 2) != 0)
