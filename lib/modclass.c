@@ -26,11 +26,14 @@
 #include <elf.h>
 #include <elfutils/libdw.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <link.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "tmwatch/common.h"
 
 #define SYMS_MAX 200000
 #define IMPLS_PER_NAME 64
@@ -171,8 +174,22 @@ int tm__modclass_init(struct tm__modclass_ctx *ctx, const char *exe,
 	return 0;
 }
 
+int tm__modclass_add_own(struct tm__modclass_ctx *ctx, const char *pattern)
+{
+	if (!pattern || !*pattern || strchr(pattern, '/') ||
+	    ctx->nown == sizeof ctx->own / sizeof ctx->own[0])
+		return TM_EINVAL;
+	ctx->own[ctx->nown] = strdup(pattern);
+	if (!ctx->own[ctx->nown])
+		return -ENOMEM;
+	ctx->nown++;
+	return 0;
+}
+
 void tm__modclass_free(struct tm__modclass_ctx *ctx)
 {
+	for (size_t i = 0; i < ctx->nown; i++)
+		free(ctx->own[i]);
 	for (size_t i = 0; i < ctx->ndirs; i++)
 		free(ctx->dirs[i]);
 	free(ctx->exe);
@@ -184,8 +201,14 @@ enum tm__modclass tm__modclass_of(const struct tm__modclass_ctx *ctx,
 {
 	if (ctx->exe && strcmp(ctx->exe, path) == 0)
 		return TM__MOD_PROGRAM;
+	const char *base = strrchr(path, '/');
+
 	for (size_t i = 0; i < ctx->ndirs; i++)
 		if (starts_dir(path, ctx->dirs[i]))
+			return TM__MOD_SHIPPED;
+	base = base ? base + 1 : path;
+	for (size_t i = 0; i < ctx->nown; i++)
+		if (fnmatch(ctx->own[i], base, 0) == 0)
 			return TM__MOD_SHIPPED;
 	return TM__MOD_SYSTEM;
 }

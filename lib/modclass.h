@@ -38,12 +38,23 @@ struct tm__modclass_ctx {
 	char *exe;		/* executable path as the process maps it */
 	char *dirs[16];		/* own directories, no trailing '/' */
 	size_t ndirs;
+	char *own[16];		/* file name patterns of the program's
+				   own libraries (fnmatch), wherever they
+				   are installed */
+	size_t nown;
 };
 
 /* tm__modclass_init fills CTX for the executable at EXE (EXE_ELF, its
  * ELF, may be NULL: then no run paths). Returns 0 or -ENOMEM. */
 int tm__modclass_init(struct tm__modclass_ctx *ctx, const char *exe,
 		      Elf *exe_elf);
+
+/* tm__modclass_add_own adds a file name pattern (fnmatch(3), e.g.
+ * "libclang-cpp.so.*") of libraries the program names as its own, as an
+ * upload config would for a program whose libraries live in the system
+ * library directories. Returns 0, TM_EINVAL (a pattern with '/', or
+ * full) or -ENOMEM. */
+int tm__modclass_add_own(struct tm__modclass_ctx *ctx, const char *pattern);
 
 /* tm__modclass_free releases CTX's strings. */
 void tm__modclass_free(struct tm__modclass_ctx *ctx);

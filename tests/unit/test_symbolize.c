@@ -23,6 +23,7 @@
 #include "demangle.h"
 #include "modclass.h"
 #include "symbolize.h"
+#include "tmwatch/common.h"
 
 uint64_t return_address(void);
 uint64_t probe_direct(int *line);
@@ -332,6 +333,14 @@ static void modules_are_classified_by_the_executable(void **state)
 			 TM__MOD_SYSTEM);
 	assert_int_equal(tm__modclass_of(&c, "/usr/bin/tool"),
 			 TM__MOD_PROGRAM);
+	/* A library the program names as its own, wherever it lives. */
+	assert_int_equal(tm__modclass_add_own(&c, "libclang-cpp.so.*"), 0);
+	assert_int_equal(tm__modclass_add_own(&c, "/usr/lib/x.so"),
+			 TM_EINVAL);
+	assert_int_equal(tm__modclass_of(&c,
+		"/usr/lib/llvm-17/lib/libclang-cpp.so.17"), TM__MOD_SHIPPED);
+	assert_int_equal(tm__modclass_of(&c, "/usr/lib/libclang.so.17"),
+			 TM__MOD_SYSTEM);
 	tm__modclass_free(&c);
 }
 
