@@ -3,8 +3,9 @@
  * (modclass.h; the rule, with examples: docs/stack-counters.md).
  *
  * Classification is by path, decided from the executable: its own
- * directory (and below), its install prefix when that is not a system
- * prefix (/opt/app for /opt/app/bin/app, never /usr), and the
+ * directory (and below), its install prefix's lib, lib64 and libexec
+ * when that is not a system prefix (/opt/app/lib for /opt/app/bin/app,
+ * never /usr/lib), and the
  * directories its DT_RUNPATH/DT_RPATH name ($ORIGIN expanded, system
  * library directories excluded). A copied or relocated program keeps its
  * classes as long as its libraries move with it.
@@ -50,7 +51,9 @@ static int is_system_dir(const char *d)
 {
 	static const char *const sys[] = {
 		"", "/usr", "/usr/local", "/lib", "/lib64", "/usr/lib",
-		"/usr/lib64", "/usr/local/lib", "/lib/x86_64-linux-gnu",
+		"/usr/lib64", "/usr/local/lib", "/usr/local/lib64",
+		"/usr/libexec", "/usr/local/libexec", "/libexec",
+		"/lib/x86_64-linux-gnu",
 		"/usr/lib/x86_64-linux-gnu", "/lib/aarch64-linux-gnu",
 		"/usr/lib/aarch64-linux-gnu", "/usr/lib32", "/lib32",
 	};
@@ -139,8 +142,18 @@ int tm__modclass_init(struct tm__modclass_ctx *ctx, const char *exe,
 
 		if (up && ((blen == 3 && strncmp(up + 1, "bin", 3) == 0) ||
 			   (blen == 4 && strncmp(up + 1, "sbin", 4) == 0) ||
-			   (blen == 7 && strncmp(up + 1, "libexec", 7) == 0)))
-			add_dir(ctx, exe, (size_t)(up - exe));
+			   (blen == 7 && strncmp(up + 1, "libexec", 7) == 0))) {
+			static const char *const libs[] = {
+				"/lib", "/lib64", "/libexec",
+			};
+			char d[4096];
+
+			for (size_t i = 0; i < 3; i++)
+				if (snprintf(d, sizeof d, "%.*s%s",
+					     (int)(up - exe), exe, libs[i]) <
+				    (int)sizeof d)
+					add_dir(ctx, d, strlen(d));
+		}
 	}
 	if (exe_elf) {
 		Elf_Scn *scn = NULL;

@@ -32,7 +32,8 @@ enum tm__modclass {
 };
 
 /* What the executable says about where its own libraries are: its
- * directory, its install prefix (when not a system one) and the
+ * directory, its install prefix's lib* directories (when not a system
+ * prefix) and the
  * directories of its DT_RUNPATH/DT_RPATH ($ORIGIN expanded). */
 struct tm__modclass_ctx {
 	char *exe;		/* executable path as the process maps it */

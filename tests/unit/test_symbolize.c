@@ -323,6 +323,8 @@ static void modules_are_classified_by_the_executable(void **state)
 			 TM__MOD_SHIPPED);
 	assert_int_equal(tm__modclass_of(&c, "/opt/application/lib/l.so"),
 			 TM__MOD_SYSTEM);
+	assert_int_equal(tm__modclass_of(&c, "/opt/app/share/x/l.so"),
+			 TM__MOD_SYSTEM);
 	assert_int_equal(tm__modclass_of(&c,
 					 "/usr/lib/x86_64-linux-gnu/libc.so.6"),
 			 TM__MOD_SYSTEM);
