@@ -128,7 +128,8 @@ static void put(struct out *o, const char *s, size_t n)
 		n = o->cap > o->len + 1 ? o->cap - o->len - 1 : 0;
 		o->cut = 1;
 	}
-	memcpy(o->buf + o->len, s, n);
+	if (n)
+		memcpy(o->buf + o->len, s, n);
 	o->len += n;
 	o->buf[o->len] = 0;
 }
