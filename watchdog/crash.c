@@ -8,11 +8,15 @@
  * see paths and file:line) and recorddump (--debug-records). Never prints
  * itself: the user's line belongs to crashlog.c.
  */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -167,9 +171,28 @@ static void count_stack(const struct record *rec, pid_t pid,
 	aa->active = 1;
 }
 
+/* Waits, at most DEATH_WAIT_MS, for the acked process PID to die: on a
+ * busy machine the log's debug info (tens of milliseconds of CPU) would
+ * otherwise compete with its death. A pidfd sees any process end, a
+ * descendant's too; without one (old kernels) there is no wait. */
+#define DEATH_WAIT_MS 500
+static void wait_gone(pid_t pid)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	struct pollfd p;
+
+	if (fd < 0)
+		return;
+	p.fd = fd;
+	p.events = POLLIN;
+	(void)poll(&p, 1, DEATH_WAIT_MS);
+	close(fd);
+}
+
 /* Writes the local log of a crash counted by count_stack, after the
- * ack: the system libraries' precise frames (their debug info may take
- * tens of milliseconds to load) no longer delay the child's death. */
+ * ack and the process's death: the system libraries' precise frames
+ * (their debug info may take tens of milliseconds to load) delay
+ * neither. */
 static void log_stack(const struct crash_options *opt, struct after_ack *aa)
 {
 	char log_path[4096] = "";
@@ -177,6 +200,7 @@ static void log_stack(const struct crash_options *opt, struct after_ack *aa)
 
 	if (!aa->active)
 		return;
+	wait_gone(pid);
 	if (aa->sym)
 		(void)tm__symbolize_detail(aa->sym, &aa->fr);
 	(void)crashlog_write(&aa->ci, opt->crash_output, log_path,
