@@ -10,6 +10,7 @@ packages=(
   libcmocka-dev libmicrohttpd-dev
   clang libclang-rt-14-dev   # libFuzzer targets
   g++ binutils util-linux procps tmux python3 curl
+  libc6-dbg   # test_naming: the crash log's IFUNC variant and file:line
 )
 
 missing=()
