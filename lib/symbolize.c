@@ -1028,6 +1028,16 @@ static char *dup_n(const char *s, size_t n)
 	return s ? strndup(s, n) : NULL;
 }
 
+/* Whether cached frame CF was named from a file of the system debug
+ * directory (/usr/lib/debug). */
+static int from_system_debug(const struct tm__symcache_frame *cf)
+{
+	static const char dir[] = "/usr/lib/debug/";
+
+	return cf->debug_file && cf->debug_file_len >= sizeof dir - 1 &&
+		memcmp(cf->debug_file, dir, sizeof dir - 1) == 0;
+}
+
 /* Adds the cached frames of module-relative address REL of M. Returns
  * the number added, 0 when not cached, -1 when out of room. */
 static int disk_frames(struct module *m, uint64_t pc, uint64_t rel,
@@ -1048,6 +1058,11 @@ static int disk_frames(struct module *m, uint64_t pc, uint64_t rel,
 	if (tm__symcache_next(&hit, &cf) != 0 ||
 	    (cf.source != TM__SYM_DWARF && !hit.had_debug &&
 	     module_has_debug(m)))
+		return 0;
+	/* The program's own modules take +N only from debug info shipped
+	 * with the program (rule v2): a name an older tmwatch made from a
+	 * system debug package is made again. */
+	if (m->cls != TM__MOD_SYSTEM && from_system_debug(&cf))
 		return 0;
 	tm__symcache_rewind(&hit);
 	while (tm__symcache_next(&hit, &cf) == 0) {

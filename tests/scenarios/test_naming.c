@@ -55,7 +55,7 @@ static struct cpu_level {
 static void cpu_variants(void)
 {
 	char *info = tu_read_file("/proc/cpuinfo", NULL), *flags, *end;
-	int avx2, bmi2, evex, distinct;
+	int avx2, evex, distinct;
 
 	if (!info || !(flags = strstr(info, "\nflags")))
 		fail_msg("cannot read the CPU flags in /proc/cpuinfo");
@@ -66,10 +66,9 @@ static void cpu_variants(void)
 		(strlen(flags) > strlen(f) && \
 		 strcmp(flags + strlen(flags) - strlen(f) - 1, " " f) == 0))
 	avx2 = HAS("avx2") && HAS("bmi2");
-	bmi2 = avx2;
 	evex = avx2 && HAS("avx512vl") && HAS("avx512bw");
 #undef HAS
-	levels[0].variant = evex ? "__strlen_evex" : bmi2 ?
+	levels[0].variant = evex ? "__strlen_evex" : avx2 ?
 		"__strlen_avx2" : "__strlen_sse2";
 	levels[1].variant = avx2 ? "__strlen_avx2" : "__strlen_sse2";
 	levels[2].variant = "__strlen_sse2";
