@@ -78,6 +78,9 @@ struct session {
 	int cached;
 	int system;		/* a system library's session: debug info
 				   also from /usr/lib/debug */
+	int names_state;	/* 0: soname and names not read yet */
+	char soname[256];	/* a system library's name in counters */
+	struct tm__sysnames *names;	/* its exported names */
 };
 
 /* Sessions kept across symbolizers of other processes. */
@@ -111,9 +114,6 @@ struct module {
 	int disk_state;		/* 0 unread, 1 read, -1 do not use */
 	int has_debug;		/* -1 unknown, else debug info findable */
 	enum tm__modclass cls;	/* program, shipped with it, or system */
-	char soname[256];	/* a system library's name in counters */
-	struct tm__sysnames *names;	/* its exported names, read once */
-	int names_state;	/* 0 unread, 1 read */
 };
 
 struct tm__symbolizer {
@@ -436,6 +436,7 @@ static void session_free(struct session *ses)
 		return;
 	if (ses->dwfl)
 		dwfl_end(ses->dwfl);
+	tm__sysnames_free(ses->names);
 	free(ses->debuginfo_path);
 	free(ses->path);
 	free(ses);
@@ -658,7 +659,6 @@ void tm__symbolize_close(struct tm__symbolizer *s)
 		free(s->mods[i].path);
 		free(s->mods[i].opened);
 		free(s->mods[i].disk);
-		tm__sysnames_free(s->mods[i].names);
 	}
 	tm__modclass_free(&s->cls);
 	free(s->mods);
@@ -1185,6 +1185,28 @@ static int precise_pc(struct tm__symbolizer *s, struct module *m, uint64_t pc,
 	return 0;
 }
 
+/* Reads, once per session (so once per watchdog for a kept one), the
+ * soname and exported names of system library M's file. */
+static void session_names(struct module *m)
+{
+	struct session *ses = m->ses;
+	Dwarf_Addr b;
+	Elf *elf;
+
+	if (ses->cached)
+		pthread_mutex_lock(&cache_lock);
+	if (!ses->names_state) {
+		ses->names_state = 1;
+		elf = dwfl_module_getelf(ses->mod, &b);
+		tm__modclass_soname(elf, m->name, ses->soname,
+				    sizeof ses->soname);
+		if (elf)
+			ses->names = tm__sysnames_load(elf, m->id, m->id_len);
+	}
+	if (ses->cached)
+		pthread_mutex_unlock(&cache_lock);
+}
+
 /* Adds the one counter frame of a PC in system library M: the public
  * name its own .dynsym gives (IFUNC implementations folded), else the
  * soname alone; no offset, no debug info (modclass.h). */
@@ -1192,32 +1214,32 @@ static int system_pc(struct module *m, uint64_t pc, size_t idx,
 		     struct tm__symframes *f)
 {
 	struct tm__frame_info *inf;
-	const char *name = NULL;
+	const char *name = NULL, *soname = m->name;
 	char buf[TM__SYMBOLIZE_NAME_MAX];
 	Dwarf_Addr b;
-	Elf *elf = m->mod ? dwfl_module_getelf(m->mod, &b) : NULL;
 	long k;
 
-	if (!m->names_state) {
-		m->names_state = 1;
-		tm__modclass_soname(elf, m->name, m->soname,
-				    sizeof m->soname);
-		if (elf)
-			m->names = tm__sysnames_load(elf, m->id, m->id_len);
+	if (m->ses && m->mod) {
+		session_names(m);
+		if (m->ses->soname[0])
+			soname = m->ses->soname;
+		if (m->ses->names)
+			name = tm__sysnames_lookup(m->ses->names,
+						   dwfl_module_getelf(m->mod,
+								      &b),
+						   pc - m->bias);
 	}
-	if (m->names)
-		name = tm__sysnames_lookup(m->names, elf, pc - m->bias);
+	if (name && tm__demangle_name(name, buf, sizeof buf) != 0 && buf[0])
+		name = buf;
 	k = add_frame(f);
 	if (k < 0)
 		return -1;
 	inf = &f->info[k];
 	inf->pc = pc;
 	inf->pc_index = idx;
-	if (name && tm__demangle_name(name, buf, sizeof buf) != 0 && buf[0])
-		name = buf;
 	inf->source = name ? TM__SYM_DYNSYM : TM__SYM_MODULE;
 	inf->function = name ? strdup(name) : NULL;
-	inf->module = strdup(m->soname[0] ? m->soname : m->name);
+	inf->module = strdup(soname);
 	inf->module_path = strdup(m->path);
 	inf->module_changed = m->changed;
 	f->frames[k].is_system = 1;
