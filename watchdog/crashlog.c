@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "fsutil.h"
+#include "modclass.h"
 #include "msg.h"
 #include "paths.h"
 #include "tmwatch/common.h"
@@ -71,7 +72,9 @@ static void counter_lines(FILE *f, const struct crashlog_info *ci)
 		fprintf(f, "yes, in the counters of %s\n",
 			or_unknown(ci->identity));
 	if (ci->counter_name) {
-		fprintf(f, "counter:\n  ");
+		/* The rule's version says which names group together
+		 * (docs/stack-counters.md). */
+		fprintf(f, "counter (naming rule %s):\n  ", TM__NAMING_RULE);
 		put_text(f, ci->counter_name);
 		fputc('\n', f);
 	}
