@@ -264,7 +264,7 @@ struct sym {
 	int impl;		/* an IFUNC implementation entry */
 };
 
-struct tm__sysnames {
+struct tm__modclass_names {
 	struct sym *syms;
 	size_t n;
 	char *strings;		/* every name, NUL-separated */
@@ -295,7 +295,7 @@ static int by_start(const void *x, const void *y)
 
 /* Keeps NAME (cut at '@') in SN's string pool; returns its offset+1, or
  * 0 when out of memory. */
-static size_t keep_name(struct tm__sysnames *sn, const char *name)
+static size_t keep_name(struct tm__modclass_names *sn, const char *name)
 {
 	size_t len = strcspn(name, "@"), off = sn->slen;
 
@@ -317,7 +317,7 @@ static size_t keep_name(struct tm__sysnames *sn, const char *name)
 	return off + 1;
 }
 
-static int add_sym(struct tm__sysnames *sn, size_t *cap, uint64_t start,
+static int add_sym(struct tm__modclass_names *sn, size_t *cap, uint64_t start,
 		   uint64_t end, const char *name, int impl)
 {
 	size_t off;
@@ -413,7 +413,7 @@ static int find_own_libc(struct dl_phdr_info *info, size_t size,
 
 /* Adds the IFUNC implementations of every STT_GNU_IFUNC symbol in NAMES
  * when the module (build-id ID) is this process's libc. */
-static void add_impls(struct tm__sysnames *sn, size_t *cap,
+static void add_impls(struct tm__modclass_names *sn, size_t *cap,
 		      const unsigned char *id, size_t id_len,
 		      const char *const *names, size_t nnames)
 {
@@ -445,10 +445,10 @@ static void add_impls(struct tm__sysnames *sn, size_t *cap,
 	}
 }
 
-struct tm__sysnames *tm__sysnames_load(Elf *elf, const unsigned char *id,
+struct tm__modclass_names *tm__modclass_names_load(Elf *elf, const unsigned char *id,
 				       size_t id_len)
 {
-	struct tm__sysnames *sn = calloc(1, sizeof *sn);
+	struct tm__modclass_names *sn = calloc(1, sizeof *sn);
 	const char **ifuncs = NULL;
 	size_t cap = 0, nif = 0, guard = 0;
 	Elf_Scn *scn = NULL;
@@ -510,7 +510,7 @@ out:
 	return sn;
 }
 
-void tm__sysnames_free(struct tm__sysnames *sn)
+void tm__modclass_names_free(struct tm__modclass_names *sn)
 {
 	if (!sn)
 		return;
@@ -540,7 +540,7 @@ static int fde_start(Elf *elf, uint64_t addr, uint64_t *start)
 	return r;
 }
 
-const char *tm__sysnames_lookup(struct tm__sysnames *sn, Elf *elf,
+const char *tm__modclass_names_lookup(struct tm__modclass_names *sn, Elf *elf,
 				uint64_t addr)
 {
 	const char *best = NULL;

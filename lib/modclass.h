@@ -72,23 +72,23 @@ void tm__modclass_soname(Elf *elf, const char *fallback, char *buf,
 /* A system library's names, read once per module: exported functions
  * sorted by address, and IFUNC implementations (libc's, when the
  * library is the same build as the libc of this process). */
-struct tm__sysnames;
+struct tm__modclass_names;
 
-/* tm__sysnames_load reads ELF's .dynsym (addresses are ELF vaddrs).
+/* tm__modclass_names_load reads ELF's .dynsym (addresses are ELF vaddrs).
  * ID/ID_LEN is the module's build-id (may be empty). Returns NULL when
  * out of memory (the frame is then the soname alone). */
-struct tm__sysnames *tm__sysnames_load(Elf *elf, const unsigned char *id,
+struct tm__modclass_names *tm__modclass_names_load(Elf *elf, const unsigned char *id,
 				       size_t id_len);
-void tm__sysnames_free(struct tm__sysnames *sn);
+void tm__modclass_names_free(struct tm__modclass_names *sn);
 
-/* tm__sysnames_lookup returns the public name of the function holding
+/* tm__modclass_names_lookup returns the public name of the function holding
  * vaddr ADDR (static string owned by SN), or NULL when the library's
  * own tables cannot tell. Among aliases the name without leading '_',
  * then the shortest, then the smallest wins, whatever the table's
  * order. An address in an IFUNC implementation gives the public name it
  * implements (strlen for __strlen_evex). ELF is the module's ELF, for
  * the implementation's bounds (.eh_frame). */
-const char *tm__sysnames_lookup(struct tm__sysnames *sn, Elf *elf,
+const char *tm__modclass_names_lookup(struct tm__modclass_names *sn, Elf *elf,
 				uint64_t addr);
 
 #endif

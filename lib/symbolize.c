@@ -80,7 +80,7 @@ struct session {
 				   also from /usr/lib/debug */
 	int names_state;	/* 0: soname and names not read yet */
 	char soname[256];	/* a system library's name in counters */
-	struct tm__sysnames *names;	/* its exported names */
+	struct tm__modclass_names *names;	/* its exported names */
 };
 
 /* Sessions kept across symbolizers of other processes. */
@@ -436,7 +436,7 @@ static void session_free(struct session *ses)
 		return;
 	if (ses->dwfl)
 		dwfl_end(ses->dwfl);
-	tm__sysnames_free(ses->names);
+	tm__modclass_names_free(ses->names);
 	free(ses->debuginfo_path);
 	free(ses->path);
 	free(ses);
@@ -1201,7 +1201,7 @@ static void session_names(struct module *m)
 		tm__modclass_soname(elf, m->name, ses->soname,
 				    sizeof ses->soname);
 		if (elf)
-			ses->names = tm__sysnames_load(elf, m->id, m->id_len);
+			ses->names = tm__modclass_names_load(elf, m->id, m->id_len);
 	}
 	if (ses->cached)
 		pthread_mutex_unlock(&cache_lock);
@@ -1224,7 +1224,7 @@ static int system_pc(struct module *m, uint64_t pc, size_t idx,
 		if (m->ses->soname[0])
 			soname = m->ses->soname;
 		if (m->ses->names)
-			name = tm__sysnames_lookup(m->ses->names,
+			name = tm__modclass_names_lookup(m->ses->names,
 						   dwfl_module_getelf(m->mod,
 								      &b),
 						   pc - m->bias);
