@@ -326,19 +326,21 @@ static int rust_legacy(const char *sym, struct out *o)
 				put(o, "::", 2);
 				c += 2;
 			} else if (*c == '$') {
-				const char *close = memchr(c + 1, '$',
-							   (size_t)(stop - c - 1));
+				const char *close =
+					memchr(c + 1, '$',
+					       (size_t)(stop - c - 1));
 				size_t cl = close ? (size_t)(close - c - 1) : 0;
 				size_t k, done = 0;
 
 				if (!close)
 					goto bad;
-				for (k = 0; k < sizeof esc / sizeof esc[0]; k++)
-					if (strlen(esc[k].code) == cl &&
-					    memcmp(c + 1, esc[k].code, cl) == 0) {
-						put(o, esc[k].text, 1);
-						done = 1;
-					}
+				for (k = 0; k < sizeof esc / sizeof esc[0]; k++) {
+					if (strlen(esc[k].code) != cl ||
+					    memcmp(c + 1, esc[k].code, cl))
+						continue;
+					put(o, esc[k].text, 1);
+					done = 1;
+				}
 				if (!done && cl >= 2 && c[1] == 'u') {
 					char hex[8] = "";
 					unsigned long ch;

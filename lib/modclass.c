@@ -163,7 +163,8 @@ int tm__modclass_init(struct tm__modclass_ctx *ctx, const char *exe,
 			GElf_Shdr sh;
 			Elf_Data *data;
 
-			if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNAMIC ||
+			if (!gelf_getshdr(scn, &sh) ||
+			    sh.sh_type != SHT_DYNAMIC ||
 			    !(data = elf_getdata(scn, NULL)))
 				continue;
 			for (size_t i = 0; i < 4096; i++) {
@@ -445,8 +446,9 @@ static void add_impls(struct tm__modclass_names *sn, size_t *cap,
 	}
 }
 
-struct tm__modclass_names *tm__modclass_names_load(Elf *elf, const unsigned char *id,
-				       size_t id_len)
+struct tm__modclass_names *tm__modclass_names_load(Elf *elf,
+						   const unsigned char *id,
+						   size_t id_len)
 {
 	struct tm__modclass_names *sn = calloc(1, sizeof *sn);
 	const char **ifuncs = NULL;

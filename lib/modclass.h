@@ -77,8 +77,9 @@ struct tm__modclass_names;
 /* tm__modclass_names_load reads ELF's .dynsym (addresses are ELF vaddrs).
  * ID/ID_LEN is the module's build-id (may be empty). Returns NULL when
  * out of memory (the frame is then the soname alone). */
-struct tm__modclass_names *tm__modclass_names_load(Elf *elf, const unsigned char *id,
-				       size_t id_len);
+struct tm__modclass_names *tm__modclass_names_load(Elf *elf,
+						   const unsigned char *id,
+						   size_t id_len);
 void tm__modclass_names_free(struct tm__modclass_names *sn);
 
 /* tm__modclass_names_lookup returns the public name of the function holding

@@ -1201,7 +1201,8 @@ static void session_names(struct module *m)
 		tm__modclass_soname(elf, m->name, ses->soname,
 				    sizeof ses->soname);
 		if (elf)
-			ses->names = tm__modclass_names_load(elf, m->id, m->id_len);
+			ses->names = tm__modclass_names_load(elf, m->id,
+							     m->id_len);
 	}
 	if (ses->cached)
 		pthread_mutex_unlock(&cache_lock);

@@ -4,9 +4,11 @@
  *
  * intake (transport) → record (validate) → unwind → symbolize → name →
  * count, all while the child waits in its handler; then the ack, and the
- * side branches: crashlog (the local log and the stderr line, which alone
- * see paths and file:line) and recorddump (--debug-records). Never prints
- * itself: the user's line belongs to crashlog.c.
+ * side branches: recorddump (--debug-records) and, once the child died,
+ * crashlog (the local log and the stderr line, which alone see paths and
+ * file:line; the system libraries' detail frames are read for it only
+ * then, naming rule v2). Never prints itself: the user's line belongs to
+ * crashlog.c.
  */
 #define _GNU_SOURCE
 #include <errno.h>

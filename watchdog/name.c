@@ -5,8 +5,9 @@
  * any stack counter lists (tm__stackname_select: nothing below main or a
  * thread's start routine, never the shim or a signal trampoline), then
  * leading abort plumbing goes, so that abort(), assert() and an uncaught
- * C++ exception name the code that gave up rather than libc. Names only: no frame here carries a path or an address, and no
- * other input reaches a name. Any thread; never prints.
+ * C++ exception name the code that gave up rather than libc. Names
+ * only: no frame here carries a path or an address, and no other input
+ * reaches a name. Any thread; never prints.
  */
 #define _GNU_SOURCE
 #include "name.h"
