@@ -3,8 +3,8 @@
  * calls the stages, in order, and decides the fallbacks.
  *
  * intake (transport) → record (validate) → unwind → symbolize → name →
- * count, all while the child waits in its handler; then the ack, and the
- * side branches: recorddump (--debug-records) and, once the child died,
+ * count, all while the child waits in its handler (recorddump,
+ * --debug-records, too); then the ack, and, once the child died,
  * crashlog (the local log and the stderr line, which alone see paths and
  * file:line; the system libraries' detail frames are read for it only
  * then, naming rule v2). Never prints itself: the user's line belongs to
