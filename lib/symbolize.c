@@ -91,6 +91,13 @@ static uint64_t cache_clock;
 
 static const char DELETED[] = " (deleted)";
 
+/* An IFUNC implementation inside one of the program's own modules (a
+ * static executable embeds libc's): its entry and the public name. */
+struct impl {
+	uint64_t entry;		/* module-relative */
+	const char *name;	/* in the module's ELF string table */
+};
+
 struct module {
 	uint64_t start, end;	/* lowest and highest mapped address */
 	uint64_t first_start;	/* lowest mapping and its file offset */
@@ -114,6 +121,9 @@ struct module {
 	int disk_state;		/* 0 unread, 1 read, -1 do not use */
 	int has_debug;		/* -1 unknown, else debug info findable */
 	enum tm__modclass cls;	/* program, shipped with it, or system */
+	struct impl *impls;	/* IFUNC implementations it holds */
+	size_t nimpls;
+	int impls_state;	/* 0: not looked for yet */
 };
 
 struct tm__symbolizer {
@@ -659,6 +669,7 @@ void tm__symbolize_close(struct tm__symbolizer *s)
 		free(s->mods[i].path);
 		free(s->mods[i].opened);
 		free(s->mods[i].disk);
+		free(s->mods[i].impls);
 	}
 	tm__modclass_free(&s->cls);
 	free(s->mods);
@@ -1126,6 +1137,131 @@ static void disk_add(const struct tm__symbolizer *s, struct module *m,
 	free(rec);
 }
 
+/* Whether name A reads better than B among aliases: no leading '_',
+ * then shorter, then smaller (as modclass.c chooses). */
+static int better_alias(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	if ((a[0] == '_') != (b[0] == '_'))
+		return b[0] == '_';
+	return la != lb ? la < lb : strcmp(a, b) < 0;
+}
+
+/* Finds, once per module, the IFUNC implementations the process chose
+ * in an own module: each R_*_IRELATIVE relocation names a resolver (an
+ * STT_GNU_IFUNC .symtab symbol: the public name) and a GOT slot, which
+ * holds the implementation the resolver picked for this CPU. */
+static void find_impls(struct tm__symbolizer *s, struct module *m)
+{
+#if defined(__x86_64__)
+	const unsigned irelative = R_X86_64_IRELATIVE;
+#elif defined(__aarch64__)
+	const unsigned irelative = R_AARCH64_IRELATIVE;
+#else
+	const unsigned irelative = 0;
+#endif
+	Elf_Scn *scn = NULL, *symscn = NULL;
+	Elf_Data *symdata = NULL;
+	GElf_Shdr symsh = { 0 };
+	size_t guard = 0, nsyms = 0, cap = 0;
+	Dwarf_Addr b;
+	Elf *elf;
+
+	m->impls_state = 1;
+	if (!irelative || !m->mod ||
+	    !(elf = dwfl_module_getelf(m->mod, &b)))
+		return;
+	while ((scn = elf_nextscn(elf, scn)) && guard++ < 65536) {
+		GElf_Shdr sh;
+
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_SYMTAB &&
+		    sh.sh_entsize) {
+			symscn = scn;
+			symsh = sh;
+			symdata = elf_getdata(scn, NULL);
+			nsyms = sh.sh_size / sh.sh_entsize;
+		}
+	}
+	if (!symscn || !symdata)
+		return;
+	scn = NULL;
+	guard = 0;
+	while ((scn = elf_nextscn(elf, scn)) && guard++ < 65536) {
+		GElf_Shdr sh;
+		Elf_Data *data;
+		size_t n;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_RELA ||
+		    !sh.sh_entsize || !(data = elf_getdata(scn, NULL)))
+			continue;
+		n = sh.sh_size / sh.sh_entsize;
+		for (size_t i = 0; i < n && i < 65536; i++) {
+			GElf_Rela r;
+			uint64_t slot;
+			const char *name = NULL;
+
+			if (!gelf_getrela(data, (int)i, &r) ||
+			    GELF_R_TYPE(r.r_info) != irelative ||
+			    read_mem(s->pid, m->bias + r.r_offset, &slot,
+				     sizeof slot) != 0 || slot < m->bias)
+				continue;
+			for (size_t k = 1; k < nsyms && k < 1000000; k++) {
+				GElf_Sym sym;
+				const char *nm;
+
+				if (!gelf_getsym(symdata, (int)k, &sym) ||
+				    GELF_ST_TYPE(sym.st_info) != STT_GNU_IFUNC ||
+				    sym.st_value != (GElf_Addr)r.r_addend)
+					continue;
+				nm = elf_strptr(elf, symsh.sh_link,
+						sym.st_name);
+				if (nm && *nm && (!name ||
+						  better_alias(nm, name)))
+					name = nm;
+			}
+			if (!name)
+				continue;
+			if (m->nimpls == cap) {
+				size_t c = cap ? cap * 2 : 64;
+				struct impl *p = realloc(m->impls,
+							 c * sizeof *p);
+
+				if (!p)
+					return;
+				m->impls = p;
+				cap = c;
+			}
+			m->impls[m->nimpls].entry = slot - m->bias;
+			m->impls[m->nimpls].name = name;
+			m->nimpls++;
+		}
+	}
+}
+
+/* The public name of the IFUNC implementation holding module-relative
+ * REL of own module M (strlen for a static executable's __strlen_evex),
+ * or NULL: which implementation runs is the CPU's choice, so the frame
+ * is named like a system library's, without offset. */
+static const char *own_impl(struct tm__symbolizer *s, struct module *m,
+			    uint64_t rel)
+{
+	const char *best = NULL;
+	GElf_Off off;
+	GElf_Sym gs;
+
+	if (!m->impls_state)
+		find_impls(s, m);
+	if (!m->nimpls ||
+	    !dwfl_module_addrinfo(m->mod, rel, &off, &gs, NULL, NULL, NULL))
+		return NULL;
+	for (size_t i = 0; i < m->nimpls; i++)
+		if (m->impls[i].entry == gs.st_value &&
+		    (!best || better_alias(m->impls[i].name, best)))
+			best = m->impls[i].name;
+	return best;
+}
+
 /* Adds the precise frames of PC (DWARF with inline levels, else the
  * nearest symbol, else the module): the counter's frames for the
  * program's own modules, the local log's detail for system libraries. */
@@ -1138,10 +1274,27 @@ static int precise_pc(struct tm__symbolizer *s, struct module *m, uint64_t pc,
 	GElf_Off off = 0;
 	GElf_Sym gs;
 	size_t first = f->n;
-	int disk = disk_usable(s, m);
+	int disk;
 	long k;
 	int r;
 
+	if (m && m->mod && m->cls != TM__MOD_SYSTEM &&
+	    (sym = own_impl(s, m, pc - m->bias))) {
+		k = add_frame(f);
+		if (k < 0)
+			return -1;
+		inf = &f->info[k];
+		inf->pc = pc;
+		inf->pc_index = idx;
+		inf->source = TM__SYM_SYMTAB;
+		inf->function = strdup(sym);
+		inf->module = strdup(m->name);
+		inf->module_path = strdup(m->path);
+		inf->module_changed = m->changed;
+		f->frames[k].is_system = 1; /* the line has no offset */
+		return 0;
+	}
+	disk = disk_usable(s, m);
 	if (disk) {
 		r = disk_frames(m, pc, pc - m->bias, idx, f);
 		if (r != 0)

@@ -100,7 +100,7 @@ static void stack_lines(FILE *f, const struct tm__symframes *fr)
 			in->is_inlined ? "[inlined] " : "",
 			in->source == TM__SYM_NONE ? "(no module)" : line,
 			fr->frames[i].is_system && !fr->frames[i].detail_only ?
-			" (system library: counted so)" : "");
+			" (counted so: no offset)" : "");
 		if (in->file && in->line > 0)
 			fprintf(f, " at %s:%d", in->file, in->line);
 		fprintf(f, "\n        in %s (%s", or_unknown(in->module_path),

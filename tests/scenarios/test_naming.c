@@ -430,6 +430,70 @@ static void shipped_library_crash_has_one_name_in_every_variation(void **s)
 	check_case(&shlib_case, 1);
 }
 
+/* A static library-mode program carries libc's IFUNC variants inside
+ * itself: the one this CPU level chose is named strlen, without offset,
+ * at every level and with or without system debug info. */
+static void static_executable_names_its_ifunc_variant_publicly(void **s)
+{
+	char *first = NULL;
+
+	(void)s;
+	for (int level = 0; level < 3; level++) {
+		for (int nodebug = 0; nodebug < 2; nodebug++) {
+			char *store = tu_fresh_store("naming-static");
+			char *state = tu_tmpdir("naming-static-state");
+			char *prog = su_example("crash_strlen_static_libmode");
+			char *argv[] = { prog, NULL }, *xdg, *tun = NULL;
+			char *env[] = { NULL, NULL, "TMWATCH_FD", NULL, NULL };
+			char **names, **progs;
+			uint64_t *values;
+			size_t n;
+			int st;
+
+			if (asprintf(&xdg, "XDG_STATE_HOME=%s", state) < 0)
+				fail();
+			env[0] = xdg;
+			env[1] = nodebug ? "TMWATCH_NO_SYSTEM_DEBUG=1" :
+				"TMWATCH_NO_SYSTEM_DEBUG";
+			if (levels[level].tunables &&
+			    asprintf(&tun, "GLIBC_TUNABLES=%s",
+				     levels[level].tunables) < 0)
+				fail();
+			env[3] = tun ? tun : "GLIBC_TUNABLES";
+			st = tu_run(argv, env, NULL, NULL, RUN_TIMEOUT_MS);
+			if (st == -1 || !WIFSIGNALED(st))
+				fail_msg("static strlen ended with %s",
+					 tu_describe_status(st));
+			n = su_counters(store, "crash/crash", &names, &values,
+					&progs);
+			if (n != 1)
+				fail_msg("static strlen: %zu crash/crash "
+					 "counters", n);
+			if (strncmp(names[0], "crash/crash\nstrlen\n", 19))
+				fail_msg("static strlen at level %d named\n%s",
+					 level, names[0]);
+			if (!first)
+				first = strdup(names[0]);
+			else if (strcmp(first, names[0]) != 0)
+				fail_msg("static strlen: level %d%s gave\n%s\n"
+					 "--- the CPU as it is gave\n%s", level,
+					 nodebug ? " without debug info" : "",
+					 names[0], first);
+			su_free_list(names, n);
+			su_free_list(progs, n);
+			free(values);
+			free(prog);
+			free(xdg);
+			free(tun);
+			tu_rmrf(store);
+			tu_rmrf(state);
+			free(store);
+			free(state);
+		}
+	}
+	free(first);
+}
+
 /* naming_parity run twice, "count" then "crash", in library mode and
  * under the wrapper: one crash/crash counter reading 2 each time. */
 static void counted_site_and_crash_at_it_have_one_name(void **s)
@@ -504,6 +568,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(
 			shipped_library_crash_has_one_name_in_every_variation),
 		cmocka_unit_test(counted_site_and_crash_at_it_have_one_name),
+		cmocka_unit_test(
+			static_executable_names_its_ifunc_variant_publicly),
 	};
 	struct rlimit nocore = { 0, 0 };
 
