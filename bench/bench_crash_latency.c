@@ -9,7 +9,10 @@
  *     crash storm or a long-lived service sees);
  *   cold: one crash per fresh watchdog (tmwatch started for each), RUNS/4
  *     times, the persistent symbolization cache emptied before each:
- *     what the first crash of a command on a machine sees;
+ *     what the first crash of a command on a machine sees; for a crash
+ *     in the program and one inside libc's strlen, with and without
+ *     libc6-dbg (TMWATCH_NO_SYSTEM_DEBUG=1), and tmwatch's own start to
+ *     exit (the local log's system debug info is read after the ack);
  *   cold, warm cache: the same, with the cache ($XDG_STATE_HOME/tmwatch/
  *     symcache) filled by an earlier watchdog: what a command crashing
  *     again at a PC seen before sees;
@@ -87,10 +90,17 @@ __attribute__((noinline)) static void write_null(volatile int *p)
 	*p = 1;
 }
 
-/* --children N OUT: N forked children crash one after the other; each
- * stamps the time before its fault in shared memory; the latencies (us)
- * go to OUT, one a line. Runs under tmwatch or bare. */
-static int children(int n, const char *out)
+/* strlen(NULL): a fault inside libc's IFUNC-chosen strlen. */
+__attribute__((noinline)) static size_t in_libc(const char *volatile *s)
+{
+	return strlen(*s);
+}
+
+/* --children N OUT [libc]: N forked children crash one after the other
+ * (writing through NULL in their own code, or inside strlen with
+ * "libc"); each stamps the time before its fault in shared memory; the
+ * latencies (us) go to OUT, one a line. Runs under tmwatch or bare. */
+static int children(int n, const char *out, int libc)
 {
 	volatile double *stamp = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
 				      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -103,7 +113,11 @@ static int children(int n, const char *out)
 		pid_t pid = fork();
 
 		if (pid == 0) {
+			const char *volatile nul = NULL;
+
 			*stamp = now_us();
+			if (libc)
+				_exit((int)in_libc(&nul));
 			write_null(NULL);
 			_exit(0);
 		}
@@ -232,7 +246,8 @@ int main(int argc, char **argv)
 	int got, cold;
 
 	if (argc > 3 && strcmp(argv[1], "--children") == 0)
-		return children(atoi(argv[2]), argv[3]);
+		return children(atoi(argv[2]), argv[3],
+				argc > 4 && strcmp(argv[4], "libc") == 0);
 	sl = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (sl <= 0 || runs < 4)
 		return 2;
@@ -273,19 +288,41 @@ int main(int argc, char **argv)
 		printf("%-34s %ld kB\n", "  peak RSS of tmwatch", rss);
 	}
 	cold = runs / 4;
-	{
+	/* Crash to counter, cold (a fresh watchdog, empty symbolization
+	 * cache) and with a cache an earlier watchdog filled: for a crash
+	 * in the program's code and one inside libc (strlen), with the
+	 * machine's libc6-dbg and without (TMWATCH_NO_SYSTEM_DEBUG=1). The
+	 * counter needs no system debug info (naming rule v2); the local
+	 * log reads it after the child was let go, which the wall time of
+	 * tmwatch (start to exit) shows. */
+	for (int k = 0; k < 4; k++) {
+		int libc = k & 1, nodebug = k >> 1;
 		char *wrapped[] = { tmwatch, "-q", self, "--children", "1",
-				    out, NULL };
+				    out, libc ? "libc" : NULL, NULL };
+		char what[96];
+		double *wall = calloc((size_t)cold, sizeof(*wall));
 
+		if (nodebug)
+			setenv("TMWATCH_NO_SYSTEM_DEBUG", "1", 1);
+		else
+			unsetenv("TMWATCH_NO_SYSTEM_DEBUG");
+		printf("-- crash %s, %s\n", libc ? "inside libc (strlen)" :
+		       "in the program", nodebug ? "without libc6-dbg" :
+		       "with libc6-dbg");
 		rss = 0;
 		for (int i = 0; i < cold; i++) {
+			double t0 = now_us();
+
 			clear_symcache();
 			run(wrapped, &rss);
+			wall[i] = now_us() - t0;
 			if (read_latencies(out, &v[i], 1) != 1)
 				return 3;
 		}
 		report("cold (one watchdog per crash)", v, cold);
-		check_count("cold", (uint64_t)cold);
+		report("  tmwatch start to exit", wall, cold);
+		snprintf(what, sizeof what, "cold %d/%d", libc, nodebug);
+		check_count(what, (uint64_t)cold);
 		printf("%-34s %ld kB\n", "  peak RSS of tmwatch", rss);
 		/* The last cold run filled the cache. */
 		rss = 0;
@@ -295,9 +332,11 @@ int main(int argc, char **argv)
 				return 3;
 		}
 		report("cold, warm symbolization cache", v, cold);
-		check_count("cold, warm cache", (uint64_t)cold);
+		check_count(what, (uint64_t)cold);
 		printf("%-34s %ld kB\n", "  peak RSS of tmwatch", rss);
+		free(wall);
 	}
+	unsetenv("TMWATCH_NO_SYSTEM_DEBUG");
 	if (large) {
 		char bin[PATH_MAX + 16];
 		char *wrapped[] = { tmwatch, "-q", bin, NULL };

@@ -33,8 +33,10 @@ void tm__demangle_strip_suffixes(char *name);
 int tm__demangle_reduce(const char *sig, char *out, size_t cap);
 
 /* tm__demangle_name turns RAW into a frame name in OUT: suffixes
- * stripped, then, for a mangled C++ name ("_Z..."), demangled with
- * __cxa_demangle and reduced. When no demangler is available (a C
+ * stripped; a Rust symbol (legacy "_ZN...17h<hash>E" or v0 "_R...")
+ * demangled here without its hash, generic arguments as "<...>"; a Go
+ * generic function's shape as "[...]"; then, for a mangled C++ name
+ * ("_Z..."), demangled with __cxa_demangle and reduced. When no demangler is available (a C
  * program without libstdc++, a static binary) or RAW does not demangle,
  * the stripped raw name is kept. Returns the length or -ENAMETOOLONG
  * (OUT cut). Thread-safe. */

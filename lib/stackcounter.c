@@ -3,10 +3,11 @@
  *
  * For conditions that should never happen (Go's gopls/bug): the counter
  * name is PREFIX followed by the caller's frames in the crash/crash frame
- * format (stackname.c). The stack comes from glibc's backtrace(); names
- * come from the crash symbolizer over this process's own modules (DWARF
- * with +N line offsets, else .symtab/.dynsym, else the module name,
- * symbolize.c). Each distinct (prefix, stack) is
+ * format (stackname.c), by the watchdog's naming rule (v2: system library
+ * frames by exported name or soname, nothing below main or a thread's
+ * start routine; tm__stackname_select). The stack comes from glibc's
+ * backtrace(); names come from the crash symbolizer over this process's
+ * own modules (symbolize.c). Each distinct (prefix, stack) is
  * symbolized once and then counted through a cached counter handle, so a
  * condition hit in a loop costs an unwind and a table lookup.
  *
@@ -54,6 +55,7 @@ static char *stack_name(const char *prefix, void *const *pcs, size_t depth)
 	unsigned char exact[STACK_DEPTH] = { 0 };
 	struct tm__symbolizer *sym;
 	struct tm__symframes frames = { 0 };
+	struct tm__frame *kept;
 	char *name;
 	int r;
 
@@ -64,13 +66,19 @@ static char *stack_name(const char *prefix, void *const *pcs, size_t depth)
 	name = malloc(TM__STACKNAME_MAX_LEN + 1);
 	r = name ? tm__symbolize_pcs(sym, addr, exact, depth, &frames) :
 		-ENOMEM;
-	/* A partial result (-E2BIG) still names the innermost frames. */
-	if (r == -ENOMEM ||
-	    (name && tm__stackname_build(prefix, frames.frames, frames.n, name,
-					 TM__STACKNAME_MAX_LEN + 1) < 0)) {
+	/* A partial result (-E2BIG) still names the innermost frames. The
+	 * watchdog's rule (stackname.h): same frames, same name. */
+	kept = r == -ENOMEM ? NULL : calloc(frames.n ? frames.n : 1,
+					   sizeof *kept);
+	if (!kept ||
+	    (name && tm__stackname_build(prefix, kept,
+					 tm__stackname_select(frames.frames,
+							      frames.n, kept),
+					 name, TM__STACKNAME_MAX_LEN + 1) < 0)) {
 		free(name);
 		name = NULL;
 	}
+	free(kept);
 	tm__symframes_free(&frames);
 	tm__symbolize_close(sym);
 	return name;

@@ -49,6 +49,7 @@
 #include <unistd.h>
 
 #include "demangle.h"
+#include "modclass.h"
 #include "symcache.h"
 #include "tmwatch/common.h"
 
@@ -75,6 +76,11 @@ struct session {
 	unsigned users;		/* open symbolizers using it */
 	uint64_t last_use;
 	int cached;
+	int system;		/* a system library's session: debug info
+				   also from /usr/lib/debug */
+	int names_state;	/* 0: soname and names not read yet */
+	char soname[256];	/* a system library's name in counters */
+	struct tm__modclass_names *names;	/* its exported names */
 };
 
 /* Sessions kept across symbolizers of other processes. */
@@ -84,6 +90,13 @@ static size_t ncache;
 static uint64_t cache_clock;
 
 static const char DELETED[] = " (deleted)";
+
+/* An IFUNC implementation inside one of the program's own modules (a
+ * static executable embeds libc's): its entry and the public name. */
+struct impl {
+	uint64_t entry;		/* module-relative */
+	const char *name;	/* in the module's ELF string table */
+};
 
 struct module {
 	uint64_t start, end;	/* lowest and highest mapped address */
@@ -107,12 +120,17 @@ struct module {
 	size_t disk_len;
 	int disk_state;		/* 0 unread, 1 read, -1 do not use */
 	int has_debug;		/* -1 unknown, else debug info findable */
+	enum tm__modclass cls;	/* program, shipped with it, or system */
+	struct impl *impls;	/* IFUNC implementations it holds */
+	size_t nimpls;
+	int impls_state;	/* 0: not looked for yet */
 };
 
 struct tm__symbolizer {
 	pid_t pid;
 	int share;		/* sessions may come from the cache */
 	char *cache_dir;	/* persistent cache (watchdog), or NULL */
+	struct tm__modclass_ctx cls;	/* whose modules are whose */
 	struct module *mods;
 	size_t nmods;
 };
@@ -396,11 +414,14 @@ static int read_maps(struct tm__symbolizer *s)
  * TMWATCH_NO_SYSTEM_DEBUG=1 leaves /usr/lib/debug out, so that a machine
  * with distribution debug packages can show what users without them get
  * (the tests and docs/stack-counters.md). */
-static char *debug_path(void)
+static char *debug_path(int system)
 {
 	const char *dirs = getenv("TMWATCH_DEBUG_DIRS");
 	const char *nosys = getenv("TMWATCH_NO_SYSTEM_DEBUG");
-	int sys = !(nosys && strcmp(nosys, "1") == 0);
+	/* The program's own modules get +N only from debug info that ships
+	 * with the program (naming rule v2): /usr/lib/debug is a system
+	 * package's, present on some machines only. */
+	int sys = system && !(nosys && strcmp(nosys, "1") == 0);
 	int have = dirs && *dirs;
 	char *p;
 
@@ -434,6 +455,7 @@ static void session_free(struct session *ses)
 		return;
 	if (ses->dwfl)
 		dwfl_end(ses->dwfl);
+	tm__modclass_names_free(ses->names);
 	free(ses->debuginfo_path);
 	free(ses->path);
 	free(ses);
@@ -444,7 +466,8 @@ static struct session *session_new(const struct module *m, int fd)
 {
 	struct session *ses = calloc(1, sizeof *ses);
 
-	if (!ses || !(ses->debuginfo_path = debug_path()))
+	if (!ses || !(ses->debuginfo_path =
+		      debug_path(m->cls == TM__MOD_SYSTEM)))
 		goto fail;
 	ses->cb.find_elf = dwfl_linux_proc_find_elf;
 	ses->cb.find_debuginfo = tm__symbolize_find_debuginfo;
@@ -477,6 +500,7 @@ static struct session *cache_find(const struct module *m,
 		if (cache[i]->id_len == len &&
 		    memcmp(cache[i]->id, id, len) == 0 &&
 		    cache[i]->inode == m->inode &&
+		    cache[i]->system == (m->cls == TM__MOD_SYSTEM) &&
 		    strcmp(cache[i]->path, m->path) == 0) {
 			cache[i]->users++;
 			cache[i]->last_use = ++cache_clock;
@@ -524,6 +548,7 @@ static void attach_module(struct tm__symbolizer *s, struct module *m)
 	m->bias = bias;
 	memcpy(m->id, id, id_len);
 	m->id_len = id_len;
+	m->cls = tm__modclass_of(&s->cls, m->path);
 	if (s->share && id_len) {
 		pthread_mutex_lock(&cache_lock);
 		ses = cache_find(m, id, id_len);
@@ -553,6 +578,7 @@ static void attach_module(struct tm__symbolizer *s, struct module *m)
 	memcpy(ses->id, id, id_len);
 	ses->id_len = id_len;
 	ses->inode = m->inode;
+	ses->system = m->cls == TM__MOD_SYSTEM;
 	ses->path = strdup(m->path);
 	if (!ses->path)
 		ses->id_len = 0; /* private: never matched */
@@ -563,6 +589,37 @@ static void attach_module(struct tm__symbolizer *s, struct module *m)
 		cache_add(ses);
 		pthread_mutex_unlock(&cache_lock);
 	}
+}
+
+/* Reads the executable's path and run paths for module classification
+ * (modclass.h). A process whose executable cannot be read still gets
+ * names: every module is then classified by path alone. */
+static int classify_init(struct tm__symbolizer *s)
+{
+	char link[64], exe[PATH_MAX];
+	ssize_t len;
+	size_t dl = sizeof DELETED - 1;
+	Elf *elf = NULL;
+	int fd = -1, r;
+
+	snprintf(link, sizeof link, "/proc/%d/exe", (int)s->pid);
+	len = readlink(link, exe, sizeof exe - 1);
+	if (len <= 0)
+		return tm__modclass_init(&s->cls, NULL, NULL);
+	exe[len] = 0;
+	if ((size_t)len > dl && strcmp(exe + len - dl, DELETED) == 0)
+		exe[len - dl] = 0;
+	/* The run paths of the file the process runs. */
+	fd = open(link, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0)
+		elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	r = tm__modclass_init(&s->cls, exe, elf && elf_kind(elf) == ELF_K_ELF ?
+			      elf : NULL);
+	if (elf)
+		elf_end(elf);
+	if (fd >= 0)
+		close(fd);
+	return r;
 }
 
 int tm__symbolize_open(pid_t pid, struct tm__symbolizer **out)
@@ -577,6 +634,8 @@ int tm__symbolize_open(pid_t pid, struct tm__symbolizer **out)
 	s->share = s->pid != getpid();
 	elf_version(EV_CURRENT);
 	r = read_maps(s);
+	if (r == 0)
+		r = classify_init(s);
 	if (r != 0) {
 		tm__symbolize_close(s);
 		return r;
@@ -619,7 +678,9 @@ void tm__symbolize_close(struct tm__symbolizer *s)
 		free(s->mods[i].path);
 		free(s->mods[i].opened);
 		free(s->mods[i].disk);
+		free(s->mods[i].impls);
 	}
+	tm__modclass_free(&s->cls);
 	free(s->mods);
 	free(s->cache_dir);
 	free(s);
@@ -937,7 +998,7 @@ static int module_has_debug(struct module *m)
 	if (m->has_debug >= 0)
 		return m->has_debug;
 	elf = dwfl_module_getelf(m->mod, &b);
-	dirs = debug_path();
+	dirs = debug_path(m->cls == TM__MOD_SYSTEM);
 	if (has_section(elf, ".debug_info", NULL) ||
 	    has_section(elf, ".zdebug_info", NULL) || !dirs) {
 		found = 1; /* or unknown: trust DWARF, not the cache */
@@ -987,6 +1048,16 @@ static char *dup_n(const char *s, size_t n)
 	return s ? strndup(s, n) : NULL;
 }
 
+/* Whether cached frame CF was named from a file of the system debug
+ * directory (/usr/lib/debug). */
+static int from_system_debug(const struct tm__symcache_frame *cf)
+{
+	static const char dir[] = "/usr/lib/debug/";
+
+	return cf->debug_file && cf->debug_file_len >= sizeof dir - 1 &&
+		memcmp(cf->debug_file, dir, sizeof dir - 1) == 0;
+}
+
 /* Adds the cached frames of module-relative address REL of M. Returns
  * the number added, 0 when not cached, -1 when out of room. */
 static int disk_frames(struct module *m, uint64_t pc, uint64_t rel,
@@ -1007,6 +1078,11 @@ static int disk_frames(struct module *m, uint64_t pc, uint64_t rel,
 	if (tm__symcache_next(&hit, &cf) != 0 ||
 	    (cf.source != TM__SYM_DWARF && !hit.had_debug &&
 	     module_has_debug(m)))
+		return 0;
+	/* The program's own modules take +N only from debug info shipped
+	 * with the program (rule v2): a name an older tmwatch made from a
+	 * system debug package is made again. */
+	if (m->cls != TM__MOD_SYSTEM && from_system_debug(&cf))
 		return 0;
 	tm__symcache_rewind(&hit);
 	while (tm__symcache_next(&hit, &cf) == 0) {
@@ -1070,20 +1146,164 @@ static void disk_add(const struct tm__symbolizer *s, struct module *m,
 	free(rec);
 }
 
-static int one_pc(struct tm__symbolizer *s, uint64_t pc, size_t idx,
-		  struct tm__symframes *f)
+/* Whether name A reads better than B among aliases: no leading '_',
+ * then shorter, then smaller (as modclass.c chooses). */
+static int better_alias(const char *a, const char *b)
 {
-	struct module *m = (struct module *)module_at(s, pc);
+	size_t la = strlen(a), lb = strlen(b);
+
+	if ((a[0] == '_') != (b[0] == '_'))
+		return b[0] == '_';
+	return la != lb ? la < lb : strcmp(a, b) < 0;
+}
+
+/* Finds, once per module, the IFUNC implementations the process chose
+ * in an own module: each R_*_IRELATIVE relocation names a resolver (an
+ * STT_GNU_IFUNC .symtab symbol: the public name) and a GOT slot, which
+ * holds the implementation the resolver picked for this CPU. */
+static void find_impls(struct tm__symbolizer *s, struct module *m)
+{
+#if defined(__x86_64__)
+	const unsigned irelative = R_X86_64_IRELATIVE;
+#elif defined(__aarch64__)
+	const unsigned irelative = R_AARCH64_IRELATIVE;
+#else
+	const unsigned irelative = 0;
+#endif
+	Elf_Scn *scn = NULL, *symscn = NULL;
+	Elf_Data *symdata = NULL;
+	GElf_Shdr symsh = { 0 };
+	size_t guard = 0, nsyms = 0, cap = 0;
+	Dwarf_Addr b;
+	Elf *elf;
+
+	m->impls_state = 1;
+	if (!irelative || !m->mod ||
+	    !(elf = dwfl_module_getelf(m->mod, &b)))
+		return;
+	while ((scn = elf_nextscn(elf, scn)) && guard++ < 65536) {
+		GElf_Shdr sh;
+
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_SYMTAB &&
+		    sh.sh_entsize) {
+			symscn = scn;
+			symsh = sh;
+			symdata = elf_getdata(scn, NULL);
+			nsyms = sh.sh_size / sh.sh_entsize;
+		}
+	}
+	if (!symscn || !symdata)
+		return;
+	scn = NULL;
+	guard = 0;
+	while ((scn = elf_nextscn(elf, scn)) && guard++ < 65536) {
+		GElf_Shdr sh;
+		Elf_Data *data;
+		size_t n;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_RELA ||
+		    !sh.sh_entsize || !(data = elf_getdata(scn, NULL)))
+			continue;
+		n = sh.sh_size / sh.sh_entsize;
+		for (size_t i = 0; i < n && i < 65536; i++) {
+			GElf_Rela r;
+			uint64_t slot;
+			const char *name = NULL;
+
+			if (!gelf_getrela(data, (int)i, &r) ||
+			    GELF_R_TYPE(r.r_info) != irelative ||
+			    read_mem(s->pid, m->bias + r.r_offset, &slot,
+				     sizeof slot) != 0 || slot < m->bias)
+				continue;
+			for (size_t k = 1; k < nsyms && k < 1000000; k++) {
+				GElf_Sym sym;
+				const char *nm;
+
+				if (!gelf_getsym(symdata, (int)k, &sym) ||
+				    GELF_ST_TYPE(sym.st_info) != STT_GNU_IFUNC ||
+				    sym.st_value != (GElf_Addr)r.r_addend)
+					continue;
+				nm = elf_strptr(elf, symsh.sh_link,
+						sym.st_name);
+				if (nm && *nm && (!name ||
+						  better_alias(nm, name)))
+					name = nm;
+			}
+			if (!name)
+				continue;
+			if (m->nimpls == cap) {
+				size_t c = cap ? cap * 2 : 64;
+				struct impl *p = realloc(m->impls,
+							 c * sizeof *p);
+
+				if (!p)
+					return;
+				m->impls = p;
+				cap = c;
+			}
+			m->impls[m->nimpls].entry = slot - m->bias;
+			m->impls[m->nimpls].name = name;
+			m->nimpls++;
+		}
+	}
+}
+
+/* The public name of the IFUNC implementation holding module-relative
+ * REL of own module M (strlen for a static executable's __strlen_evex),
+ * or NULL: which implementation runs is the CPU's choice, so the frame
+ * is named like a system library's, without offset. */
+static const char *own_impl(struct tm__symbolizer *s, struct module *m,
+			    uint64_t rel)
+{
+	const char *best = NULL;
+	GElf_Off off;
+	GElf_Sym gs;
+
+	if (!m->impls_state)
+		find_impls(s, m);
+	if (!m->nimpls ||
+	    !dwfl_module_addrinfo(m->mod, rel, &off, &gs, NULL, NULL, NULL))
+		return NULL;
+	for (size_t i = 0; i < m->nimpls; i++)
+		if (m->impls[i].entry == gs.st_value &&
+		    (!best || better_alias(m->impls[i].name, best)))
+			best = m->impls[i].name;
+	return best;
+}
+
+/* Adds the precise frames of PC (DWARF with inline levels, else the
+ * nearest symbol, else the module): the counter's frames for the
+ * program's own modules, the local log's detail for system libraries. */
+static int precise_pc(struct tm__symbolizer *s, struct module *m, uint64_t pc,
+		      size_t idx, struct tm__symframes *f)
+{
 	struct tm__frame_info *inf;
 	const char *sym = NULL, *mainfile = NULL;
 	char buf[TM__SYMBOLIZE_NAME_MAX];
 	GElf_Off off = 0;
 	GElf_Sym gs;
 	size_t first = f->n;
-	int disk = disk_usable(s, m);
+	int disk;
 	long k;
 	int r;
 
+	if (m && m->mod && m->cls != TM__MOD_SYSTEM &&
+	    (sym = own_impl(s, m, pc - m->bias))) {
+		k = add_frame(f);
+		if (k < 0)
+			return -1;
+		inf = &f->info[k];
+		inf->pc = pc;
+		inf->pc_index = idx;
+		inf->source = TM__SYM_SYMTAB;
+		inf->function = strdup(sym);
+		inf->module = strdup(m->name);
+		inf->module_path = strdup(m->path);
+		inf->module_changed = m->changed;
+		f->frames[k].is_system = 1; /* the line has no offset */
+		return 0;
+	}
+	disk = disk_usable(s, m);
 	if (disk) {
 		r = disk_frames(m, pc, pc - m->bias, idx, f);
 		if (r != 0)
@@ -1127,6 +1347,80 @@ static int one_pc(struct tm__symbolizer *s, uint64_t pc, size_t idx,
 	return 0;
 }
 
+/* Reads, once per session (so once per watchdog for a kept one), the
+ * soname and exported names of system library M's file. */
+static void session_names(struct module *m)
+{
+	struct session *ses = m->ses;
+	Dwarf_Addr b;
+	Elf *elf;
+
+	if (ses->cached)
+		pthread_mutex_lock(&cache_lock);
+	if (!ses->names_state) {
+		ses->names_state = 1;
+		elf = dwfl_module_getelf(ses->mod, &b);
+		tm__modclass_soname(elf, m->name, ses->soname,
+				    sizeof ses->soname);
+		if (elf)
+			ses->names = tm__modclass_names_load(elf, m->id,
+							     m->id_len);
+	}
+	if (ses->cached)
+		pthread_mutex_unlock(&cache_lock);
+}
+
+/* Adds the one counter frame of a PC in system library M: the public
+ * name its own .dynsym gives (IFUNC implementations folded), else the
+ * soname alone; no offset, no debug info (modclass.h). */
+static int system_pc(struct module *m, uint64_t pc, size_t idx,
+		     struct tm__symframes *f)
+{
+	struct tm__frame_info *inf;
+	const char *name = NULL, *soname = m->name;
+	char buf[TM__SYMBOLIZE_NAME_MAX];
+	Dwarf_Addr b;
+	long k;
+
+	if (m->ses && m->mod) {
+		session_names(m);
+		if (m->ses->soname[0])
+			soname = m->ses->soname;
+		if (m->ses->names)
+			name = tm__modclass_names_lookup(m->ses->names,
+						   dwfl_module_getelf(m->mod,
+								      &b),
+						   pc - m->bias);
+	}
+	if (name && tm__demangle_name(name, buf, sizeof buf) != 0 && buf[0])
+		name = buf;
+	k = add_frame(f);
+	if (k < 0)
+		return -1;
+	inf = &f->info[k];
+	inf->pc = pc;
+	inf->pc_index = idx;
+	inf->source = name ? TM__SYM_DYNSYM : TM__SYM_MODULE;
+	inf->function = name ? strdup(name) : NULL;
+	inf->module = strdup(soname);
+	inf->module_path = strdup(m->path);
+	inf->module_changed = m->changed;
+	f->frames[k].is_system = 1;
+	return 0;
+}
+
+static int one_pc(struct tm__symbolizer *s, uint64_t pc, size_t idx,
+		  struct tm__symframes *f)
+{
+	struct module *m = (struct module *)module_at(s, pc);
+
+	if (m && m->cls == TM__MOD_SYSTEM)
+		return system_pc(m, pc, idx, f);
+	return precise_pc(s, m, pc, idx, f);
+}
+
+static void point_strings(struct tm__symframes *f);
+
 int tm__symbolize_pcs(struct tm__symbolizer *s, const uint64_t *pcs,
 		      const unsigned char *is_exact, size_t n,
 		      struct tm__symframes *out)
@@ -1146,10 +1440,53 @@ int tm__symbolize_pcs(struct tm__symbolizer *s, const uint64_t *pcs,
 	}
 	/* Point the frames at their strings only now: the arrays moved
 	 * while growing, the strings did not. */
-	for (size_t i = 0; i < out->n; i++) {
-		out->frames[i].function = out->info[i].function;
-		out->frames[i].module = out->info[i].module;
+	point_strings(out);
+	return r;
+}
+
+static void point_strings(struct tm__symframes *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		f->frames[i].function = f->info[i].function;
+		f->frames[i].module = f->info[i].module;
 	}
+}
+
+int tm__symbolize_detail(struct tm__symbolizer *s, struct tm__symframes *f)
+{
+	struct tm__symframes g = { 0 };
+	int r = 0;
+
+	for (size_t i = 0; i < f->n; i++) {
+		struct module *m;
+		size_t first;
+		long k = add_frame(&g);
+
+		if (k < 0) {
+			r = -ENOMEM;
+			break;
+		}
+		/* Moved: the strings now belong to G. */
+		g.frames[k] = f->frames[i];
+		g.info[k] = f->info[i];
+		memset(&f->info[i], 0, sizeof f->info[i]);
+		if (!g.frames[k].is_system || g.frames[k].detail_only)
+			continue;
+		m = (struct module *)module_at(s, g.info[k].pc);
+		if (!m || m->cls != TM__MOD_SYSTEM)
+			continue;
+		first = g.n;
+		if (precise_pc(s, m, g.info[k].pc, g.info[k].pc_index,
+			       &g) != 0) {
+			r = -ENOMEM;
+			break;
+		}
+		for (size_t j = first; j < g.n; j++)
+			g.frames[j].detail_only = 1;
+	}
+	tm__symframes_free(f);
+	point_strings(&g);
+	*f = g;
 	return r;
 }
 

@@ -5,9 +5,13 @@
  *
  * A symbolizer reads the module table of a process (/proc/PID/maps),
  * checks each module file against the build-id in the process's memory,
- * and names PCs with libdw: DWARF (in the module or separate, found by
+ * and names PCs by the naming rule (v2, modclass.h): in the program's own
+ * modules with libdw, DWARF (in the module or separate, found by
  * build-id) with inline chains and +N line offsets, else .symtab/.dynsym,
- * else the module's file name. Frames (struct tm__frame) carry nothing
+ * else the module's file name; in system libraries, the public name the
+ * library's .dynsym gives (IFUNC variants folded) or its soname, without
+ * offsets (their precise frames, for the local log only, come from
+ * tm__symbolize_detail). Frames (struct tm__frame) carry nothing
  * but names and offsets; paths and file:line live in a separate detail
  * array meant for the local crash log only.
  *
@@ -109,6 +113,15 @@ void tm__symbolize_close(struct tm__symbolizer *s);
 int tm__symbolize_pcs(struct tm__symbolizer *s, const uint64_t *pcs,
 		      const unsigned char *is_exact, size_t n,
 		      struct tm__symframes *out);
+
+/* tm__symbolize_detail adds to F, after each system library frame of
+ * S's process, that PC's precise frames (DWARF with inline levels and
+ * file:line, IFUNC variants, from /usr/lib/debug too) marked
+ * detail_only: the local log's view, never a counter's. Reads only
+ * module files (the sessions S opened), not the process, so it may run
+ * after the process was let go. Returns 0 or -ENOMEM (F then holds
+ * what was done). */
+int tm__symbolize_detail(struct tm__symbolizer *s, struct tm__symframes *f);
 
 /* tm__symframes_free releases what tm__symbolize_pcs put in F. */
 void tm__symframes_free(struct tm__symframes *f);

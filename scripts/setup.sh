@@ -13,6 +13,7 @@ packages=(
   chromium libjs-chart.js    # the collector dashboard and its browser test
   valgrind golang-go   # tests/scenarios/test_stacks_unwind.c
   strace coreutils           # relays under test (test_intake_load)
+  libc6-dbg   # test_naming: the crash log's IFUNC variant and file:line
 )
 
 missing=()

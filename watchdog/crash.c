@@ -3,17 +3,23 @@
  * calls the stages, in order, and decides the fallbacks.
  *
  * intake (transport) → record (validate) → unwind → symbolize → name →
- * count, all while the child waits in its handler; then the ack, and the
- * side branches: crashlog (the local log and the stderr line, which alone
- * see paths and file:line) and recorddump (--debug-records). Never prints
- * itself: the user's line belongs to crashlog.c.
+ * count, all while the child waits in its handler (recorddump,
+ * --debug-records, too); then the ack, and, once the child died,
+ * crashlog (the local log and the stderr line, which alone see paths and
+ * file:line; the system libraries' detail frames are read for it only
+ * then, naming rule v2). Never prints itself: the user's line belongs to
+ * crashlog.c.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -230,25 +236,35 @@ static int identify(pid_t pid, const struct record *rec,
 static pid_t pending_pid;
 static char pending_line[1024];
 
-/* Unwinds, symbolizes and names the crash of the waiting child, counts it,
- * and writes the local log. Everything that reads the child happens
- * before the caller's ack. */
-static void count_stack(const struct crash_options *opt,
-			const struct record *rec, pid_t pid)
+/* What the local log needs after the ack: the stages' results and the
+ * symbolizer, whose module files give the system libraries' precise
+ * frames (debug info) once the child no longer waits. */
+struct after_ack {
+	struct tm__symbolizer *sym;
+	struct tm__symframes fr;
+	struct crashlog_info ci;
+	struct tm__identity id;
+	char identity[512];
+	char bad[4096];		/* the counter file count_add_why names */
+	int active;
+};
+
+/* Unwinds, symbolizes and names the crash of the waiting child and
+ * counts it. Everything that reads the child happens here, before the
+ * caller's ack; the local log (log_stack) comes after it. */
+static void count_stack(const struct record *rec, pid_t pid,
+			struct after_ack *aa)
 {
 	static struct unwind_stack st;
 	static char name[NAME_BUF_SIZE];
-	struct tm__symframes fr = { 0 };
-	struct tm__symbolizer *sym = NULL;
-	struct crashlog_info ci = { 0 };
-	struct tm__identity id;
-	char identity[512], log_path[4096] = "", sig[64], cache[4096];
-	static char bad[4096];
+	struct crashlog_info *ci = &aa->ci;
+	char sig[64], cache[4096];
 	int r;
 
+	memset(aa, 0, sizeof *aa);
 	/* Identity first: /proc/PID/exe is only there while it waits. The
 	 * record's exe path is never opened (docs/security.md). */
-	(void)identify(pid, rec, &id);
+	(void)identify(pid, rec, &aa->id);
 	memset(&st, 0, sizeof st);
 	r = unwind_stack(rec, pid, &st);
 #if defined(__x86_64__) || defined(__i386__)
@@ -258,62 +274,105 @@ static void count_stack(const struct crash_options *opt,
 	    rec->hdr.si_code == SI_KERNEL && !rec->is_sent)
 		st.is_exact[0] = 0;
 #endif
-	if (r == 0 && tm__symbolize_open(pid, &sym) == 0) {
+	if (r == 0 && tm__symbolize_open(pid, &aa->sym) == 0) {
 		symcache_dir(cache, sizeof cache);
 		if (cache[0])
-			(void)tm__symbolize_set_cache_dir(sym, cache);
-		(void)tm__symbolize_pcs(sym, st.pc, st.is_exact, st.n, &fr);
-		tm__symbolize_close(sym);
+			(void)tm__symbolize_set_cache_dir(aa->sym, cache);
+		(void)tm__symbolize_pcs(aa->sym, st.pc, st.is_exact, st.n,
+					&aa->fr);
 	}
 	/* No frames at all still names the crash: crash/crash alone. */
-	if (name_crash(fr.frames, fr.n, name, sizeof name) < 0)
+	if (name_crash(aa->fr.frames, aa->fr.n, name, sizeof name) < 0)
 		snprintf(name, sizeof name, "%s", NAME_CRASH_PREFIX);
 	name_signal(rec->hdr.signo, sig, sizeof sig);
-	ci.count_result = count_add_why(&id, name, bad, sizeof bad);
-	ci.count_bad = bad;
-	(void)count_add(&id, sig);
+	ci->count_result = count_add_why(&aa->id, name, aa->bad,
+					 sizeof aa->bad);
+	ci->count_bad = aa->bad;
+	(void)count_add(&aa->id, sig);
 
-	snprintf(identity, sizeof identity, "%s@%s-%s-linux-%s",
-		 id.program, id.version, id.toolchain, id.goarch);
-	ci.program = id.program;
-	ci.exe_path = rec->exe;
-	ci.pid = pid;
-	ci.tid = rec->hdr.tid;
-	ci.thread_name = rec->thread_name;
-	ci.signo = rec->hdr.signo;
-	ci.si_code = rec->hdr.si_code;
-	ci.is_sent = rec->is_sent;
-	ci.sender_pid = rec->hdr.sender_pid;
-	ci.fault_addr = rec->hdr.fault_addr;
-	ci.abort_msg = rec->abort_msg;
-	ci.unwinder = r == 0 ? unwind_method_name(st.method) : "none";
-	ci.counter_name = name;
-	ci.identity = identity;
-	ci.frames = &fr;
-	ci.when = time(NULL);
-	(void)crashlog_write(&ci, opt->crash_output, log_path,
+	snprintf(aa->identity, sizeof aa->identity, "%s@%s-%s-linux-%s",
+		 aa->id.program, aa->id.version, aa->id.toolchain,
+		 aa->id.goarch);
+	ci->program = aa->id.program;
+	ci->exe_path = rec->exe;
+	ci->pid = pid;
+	ci->tid = rec->hdr.tid;
+	ci->thread_name = rec->thread_name;
+	ci->signo = rec->hdr.signo;
+	ci->si_code = rec->hdr.si_code;
+	ci->is_sent = rec->is_sent;
+	ci->sender_pid = rec->hdr.sender_pid;
+	ci->fault_addr = rec->hdr.fault_addr;
+	ci->abort_msg = rec->abort_msg;
+	ci->unwinder = r == 0 ? unwind_method_name(st.method) : "none";
+	ci->counter_name = name;
+	ci->identity = aa->identity;
+	ci->frames = &aa->fr;
+	ci->when = time(NULL);
+	aa->active = 1;
+}
+
+/* Waits, at most DEATH_WAIT_MS, for the acked process PID to die: on a
+ * busy machine the log's debug info (tens of milliseconds of CPU) would
+ * otherwise compete with its death. A pidfd sees any process end, a
+ * descendant's too; without one (old kernels) there is no wait. Short:
+ * the intake loop waits with it, and a hostile sender need not die. */
+#define DEATH_WAIT_MS 50
+static void wait_gone(pid_t pid)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	struct pollfd p;
+
+	if (fd < 0)
+		return;
+	p.fd = fd;
+	p.events = POLLIN;
+	(void)poll(&p, 1, DEATH_WAIT_MS);
+	close(fd);
+}
+
+/* Writes the local log of a crash counted by count_stack, after the
+ * ack and the process's death: the system libraries' precise frames
+ * (their debug info may take tens of milliseconds to load) delay
+ * neither. */
+static void log_stack(const struct crash_options *opt, struct after_ack *aa)
+{
+	char log_path[4096] = "";
+	pid_t pid = aa->ci.pid;
+
+	if (!aa->active)
+		return;
+	wait_gone(pid);
+	if (aa->sym)
+		(void)tm__symbolize_detail(aa->sym, &aa->fr);
+	(void)crashlog_write(&aa->ci, opt->crash_output, log_path,
 			     sizeof log_path);
 	if (pid == opt->child) {
 		pending_pid = pid;
-		if (crashlog_line(&ci, log_path, pending_line,
+		if (crashlog_line(&aa->ci, log_path, pending_line,
 				  sizeof pending_line) < 0)
 			pending_line[sizeof pending_line - 1] = 0;
 	} else {
-		crashlog_print(&ci, log_path, opt->quiet);
+		crashlog_print(&aa->ci, log_path, opt->quiet);
 	}
-	tm__symframes_free(&fr);
+	tm__symframes_free(&aa->fr);
+	tm__symbolize_close(aa->sym);
+	aa->sym = NULL;
+	aa->active = 0;
 }
 
-/* crash_handle: see crash.h. The ack comes last: everything read from
- * the live child (module table, the unwind, its identity) happens before
- * it. */
+/* crash_handle: see crash.h. The ack comes after everything read from
+ * the live child (module table, the unwind, its identity) and the
+ * count; the local log after the ack. */
 int crash_handle(const struct crash_options *opt, struct intake_crash *c)
 {
 	struct modules_table mods = { NULL, 0 };
 	static struct record rec;
+	static struct after_ack aa;
 	const char *why = "incomplete record";
 	int r = TM_EMALFORMED;
 
+	aa.active = 0;
 	if (c->read_error != 0 && c->read_error != -EMSGSIZE) {
 		/* The sender gave up, or stopped part way (timeout, EOF):
 		 * no stack, but never nothing. The child's death is counted
@@ -345,13 +404,14 @@ int crash_handle(const struct crash_options *opt, struct intake_crash *c)
 	note_parent(c->pid, rec.hdr.signo);
 	if (opt->debug_dir)
 		(void)modules_read(c->pid, &mods);
-	count_stack(opt, &rec, c->pid);
+	count_stack(&rec, c->pid, &aa);
 	if (opt->debug_dir)
 		(void)recorddump_write(opt->debug_dir, c->pid, &rec, &mods,
 				       c->bytes, c->len);
 	modules_free(&mods);
 ack:
 	intake_ack(c);
+	log_stack(opt, &aa);
 	return r;
 }
 

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "fsutil.h"
+#include "modclass.h"
 #include "msg.h"
 #include "paths.h"
 #include "tmwatch/common.h"
@@ -71,7 +72,9 @@ static void counter_lines(FILE *f, const struct crashlog_info *ci)
 		fprintf(f, "yes, in the counters of %s\n",
 			or_unknown(ci->identity));
 	if (ci->counter_name) {
-		fprintf(f, "counter:\n  ");
+		/* The rule's version says which names group together
+		 * (docs/stack-counters.md). */
+		fprintf(f, "counter (naming rule %s):\n  ", TM__NAMING_RULE);
 		put_text(f, ci->counter_name);
 		fputc('\n', f);
 	}
@@ -90,9 +93,14 @@ static void stack_lines(FILE *f, const struct tm__symframes *fr)
 
 		if (tm__stackname_frame(&fr->frames[i], line, sizeof line) < 0)
 			snprintf(line, sizeof line, "?");
-		fprintf(f, "  #%-3zu 0x%016" PRIx64 " %s%s", in->pc_index,
-			in->pc, in->is_inlined ? "[inlined] " : "",
-			in->source == TM__SYM_NONE ? "(no module)" : line);
+		/* A system library's frame is counted without offsets; its
+		 * precise levels follow as [detail] (DESIGN §5.3). */
+		fprintf(f, "  #%-3zu 0x%016" PRIx64 " %s%s%s%s", in->pc_index,
+			in->pc, fr->frames[i].detail_only ? "[detail] " : "",
+			in->is_inlined ? "[inlined] " : "",
+			in->source == TM__SYM_NONE ? "(no module)" : line,
+			fr->frames[i].is_system && !fr->frames[i].detail_only ?
+			" (counted so: no offset)" : "");
 		if (in->file && in->line > 0)
 			fprintf(f, " at %s:%d", in->file, in->line);
 		fprintf(f, "\n        in %s (%s", or_unknown(in->module_path),

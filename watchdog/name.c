@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* name.c -- from symbolized frames to crash counter names (DESIGN §5.3).
  *
- * Trimming rules (docs/stack-counters.md): leading abort plumbing goes,
- * so that abort(), assert() and an uncaught C++ exception name the code
- * that gave up rather than libc; the shim and the signal trampoline never
- * appear. Names only: no frame here carries a path or an address, and no
- * other input reaches a name. Any thread; never prints.
+ * Trimming rules (docs/stack-counters.md, naming rule v2): the frames
+ * any stack counter lists (tm__stackname_select: nothing below main or a
+ * thread's start routine, never the shim or a signal trampoline), then
+ * leading abort plumbing goes, so that abort(), assert() and an uncaught
+ * C++ exception name the code that gave up rather than libc. Names
+ * only: no frame here carries a path or an address, and no other input
+ * reaches a name. Any thread; never prints.
  */
 #define _GNU_SOURCE
 #include "name.h"
@@ -16,12 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The shim's file name (preload/CMakeLists.txt): its frames are ours. */
-static const char SHIM_MODULE[] = "libtmwatch-preload.so";
-
 /* libc's raise/abort/assert/fortify machinery and the C++ terminate
  * path (glibc 2.36 and libstdc++ names, DWARF and ELF spellings).
- * "__GI_" aliases are matched by prefix. */
+ * "__GI_" aliases are folded first (__GI_raise is raise); any other
+ * __GI_ function is a real frame (__GI___libc_read: the crash is in
+ * read) and stays, under its folded name. */
 static const char *const plumbing[] = {
 	"raise", "gsignal", "abort", "__libc_abort", "pthread_kill",
 	"__pthread_kill", "__pthread_kill_implementation",
@@ -39,12 +40,10 @@ static const char *const plumbing[] = {
 
 static int is_plumbing(const struct tm__frame *f)
 {
-	const char *fn = f->function;
+	const char *fn = tm__stackname_fold(f->function);
 
 	if (!fn || !*fn)
 		return 0;
-	if (strncmp(fn, "__GI_", 5) == 0)
-		return 1;
 	for (size_t i = 0; i < sizeof plumbing / sizeof plumbing[0]; i++)
 		if (strcmp(fn, plumbing[i]) == 0)
 			return 1;
@@ -85,23 +84,14 @@ size_t name_first_kept(const struct tm__frame *frames, size_t n)
 
 int name_is_listed(const struct tm__frame *f)
 {
-	int has_fn = f->function && *f->function;
-	int has_mod = f->module && *f->module;
-
-	if (!has_fn && !has_mod)
-		return 0;
-	if (has_mod && strcmp(f->module, SHIM_MODULE) == 0)
-		return 0;
-	if (has_fn && strcmp(f->function, "__restore_rt") == 0)
-		return 0;
-	return 1;
+	return tm__stackname_is_listed(f);
 }
 
 int name_crash(const struct tm__frame *frames, size_t n, char *buf,
 	       size_t cap)
 {
 	struct tm__frame *kept;
-	size_t i, k = 0;
+	size_t k, first;
 	int r;
 
 	if (cap < NAME_BUF_SIZE)
@@ -109,10 +99,12 @@ int name_crash(const struct tm__frame *frames, size_t n, char *buf,
 	kept = calloc(n ? n : 1, sizeof *kept);
 	if (!kept)
 		return -ENOMEM;
-	for (i = name_first_kept(frames, n); i < n; i++)
-		if (name_is_listed(&frames[i]))
-			kept[k++] = frames[i];
-	r = tm__stackname_build(NAME_CRASH_PREFIX, kept, k, buf, cap);
+	/* The rule shared with tm_stack_counter_inc, then the crash's own
+	 * trim of leading abort plumbing. */
+	k = tm__stackname_select(frames, n, kept);
+	first = name_first_kept(kept, k);
+	r = tm__stackname_build(NAME_CRASH_PREFIX, kept + first, k - first,
+				buf, cap);
 	free(kept);
 	return r;
 }

@@ -32,8 +32,10 @@ size_t name_first_kept(const struct tm__frame *frames, size_t n);
 int name_is_listed(const struct tm__frame *frame);
 
 /* name_crash writes the crash/crash name for N FRAMES (innermost first)
- * into BUF (CAP >= NAME_BUF_SIZE): plumbing trimmed, unlisted frames
- * dropped, then tm__stackname_build (recursion collapse, 16 frames,
+ * into BUF (CAP >= NAME_BUF_SIZE): the frames of naming rule v2
+ * (tm__stackname_select: listed ones, nothing below main or a thread's
+ * start routine, __GI_ folded), leading plumbing trimmed, then
+ * tm__stackname_build (recursion collapse, 16 frames,
  * 4096 bytes). A stack with no frame left gives "crash/crash" alone.
  * Returns the length, -EINVAL (CAP too small) or -ENOMEM. */
 int name_crash(const struct tm__frame *frames, size_t n, char *buf,

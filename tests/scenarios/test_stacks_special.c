@@ -160,11 +160,10 @@ static void separate_debug_info_found_by_build_id_wrapper(void **state)
 	char *strip[] = { "strip", "--strip-all", bin, NULL };
 	char *id, *dir, *target, *env;
 	static const char *const with[] = {
-		SU_F("write_null", 2), SU_F("main", 2), SU_MAIN_TAIL, NULL
+		SU_F("write_null", 2), SU_F("main", 2), NULL
 	};
 	static const char *const without[] = {
-		"sep_debug:" SU_HEX, "sep_debug:" SU_HEX, SU_LIBC_START,
-		"sep_debug:" SU_HEX, NULL
+		"sep_debug:" SU_HEX, "sep_debug:" SU_HEX, NULL
 	};
 	char *mk[] = { "mkdir", "-p", NULL, NULL };
 	char *mv[] = { "mv", dbg, NULL, NULL };
@@ -214,7 +213,7 @@ static void binary_replaced_on_disk_while_running_wrapper(void **state)
 	char *cp[] = { "cp", src, bin, NULL };
 	char *cp2[] = { "cp", other, next, NULL };
 	static const char *const exp[] = {
-		SU_F("write_null", 2), SU_F("main", 7), SU_MAIN_TAIL, NULL
+		SU_F("write_null", 2), SU_F("main", 7), NULL
 	};
 	int out[2], in[2], st;
 	char buf[8];
@@ -264,7 +263,7 @@ static void multi_megabyte_record_is_malformed_watchdog_unharmed_wrapper(
 			 HELPER_BIG_RECORD, crasher, NULL };
 	char *env[] = { f->xdg, NULL };
 	static const char *const exp[] = {
-		SU_F("write_null", 2), SU_F("main", 2), SU_MAIN_TAIL, NULL
+		SU_F("write_null", 2), SU_F("main", 2), NULL
 	};
 	char *out = NULL;
 	int st = tu_run(argv, env, &out, NULL, RUN_TIMEOUT_MS);
@@ -286,7 +285,7 @@ static void five_crashes_count_five_wrapper(void **state)
 	struct fixture *f = *state;
 	char *prog = su_example("crash_divzero");
 	static const char *const exp[] = {
-		SU_F("divide", 2), SU_F("main", 3), SU_MAIN_TAIL, NULL
+		SU_F("divide", 2), SU_F("main", 3), NULL
 	};
 
 	for (int i = 0; i < 5; i++) {
@@ -312,10 +311,10 @@ static void programs_under_one_watchdog_share_sessions_wrapper(void **state)
 			 "/bin/sh", "-c", NULL, NULL };
 	char *env[] = { f->xdg, NULL };
 	static const char *const exp_a[] = {
-		SU_F("write_null", 2), SU_F("main", 2), SU_MAIN_TAIL, NULL
+		SU_F("write_null", 2), SU_F("main", 2), NULL
 	};
 	static const char *const exp_b[] = {
-		SU_F("divide", 2), SU_F("main", 3), SU_MAIN_TAIL, NULL
+		SU_F("divide", 2), SU_F("main", 3), NULL
 	};
 	char **names, **progs;
 	uint64_t *values;
@@ -371,7 +370,7 @@ static void secret(void **state, int preload)
 	char *env[] = { f->xdg, "MY_TOKEN=" SECRET, "TMWATCH_QUIET",
 			NULL, NULL };
 	static const char *const exp[] = {
-		SU_F("fail_with", 6), SU_F("main", 2), SU_MAIN_TAIL, NULL
+		SU_F("fail_with", 6), SU_F("main", 2), NULL
 	};
 	int st;
 

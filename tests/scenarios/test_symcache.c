@@ -39,7 +39,7 @@ struct fixture {
 };
 
 static const char *const null_write[] = {
-	SU_F("write_null", 2), SU_F("main", 2), SU_MAIN_TAIL, NULL
+	SU_F("write_null", 2), SU_F("main", 2), NULL
 };
 
 static int setup(void **state)
@@ -229,8 +229,7 @@ static void names_survive_losing_the_debug_info_wrapper(void **state)
 	char *mv[] = { "mv", dbg, NULL, NULL };
 	char *id, *dir, *top, *target, *env;
 	static const char *const without[] = {
-		"sep_debug:" SU_HEX, "sep_debug:" SU_HEX, SU_LIBC_START,
-		"sep_debug:" SU_HEX, NULL
+		"sep_debug:" SU_HEX, "sep_debug:" SU_HEX, NULL
 	};
 
 	run_ok(keep);
@@ -417,7 +416,7 @@ static void another_build_never_uses_the_others_entries_wrapper(void **state)
 	char *ob[] = { "objcopy", NULL, src, b, NULL };
 	char *cpa[] = { "cp", a, bin, NULL }, *cpb[] = { "cp", b, bin, NULL };
 	static const char *const forged[] = {
-		SU_F("write_evil", 2), SU_F("main", 2), SU_MAIN_TAIL, NULL
+		SU_F("write_evil", 2), SU_F("main", 2), NULL
 	};
 	struct stat st;
 	ino_t ino;

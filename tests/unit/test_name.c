@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* test_name.c -- watchdog/name.c: trimming of abort plumbing, frames
- * never listed, the fixed crash names.
+ * never listed (naming rule v2: nothing below main or a thread's start,
+ * __GI_ folded), the fixed crash names.
  *
  * name.c lives in the watchdog, not in libtmwatch, so it is compiled
  * into this test directly. Real crashes named end to end are in
@@ -19,9 +20,16 @@
 
 #include "../../watchdog/name.c"
 
-#define FN(name, line, off) { name, "prog", off, 1, line }
-#define SYM(name, off) { name, "libc.so.6", off, 0, 0 }
-#define MOD(mod, off) { NULL, mod, off, 0, 0 }
+/* The program's own frames; system library frames (naming rule v2:
+ * exported name or soname, the offset never shown). */
+#define FN(name, line, off) \
+	{ .function = name, .module = "prog", .offset = off, .has_line = 1, \
+	  .line_offset = line }
+#define OWNMOD(mod, off) { .module = mod, .offset = off }
+#define SYM(name, off) \
+	{ .function = name, .module = "libc.so.6", .offset = off, \
+	  .is_system = 1 }
+#define MOD(mod, off) { .module = mod, .offset = off, .is_system = 1 }
 
 static void expect(const struct tm__frame *f, size_t n, const char *want)
 {
@@ -53,7 +61,7 @@ static void malloc_printerr_and_allocator_frames_stay(void **s)
 		SYM("_int_free", 0x3c3), FN("release", 2, 0x9),
 	};
 
-	expect(f, 6, "crash/crash\nmalloc_printerr:+0xf\n_int_free:+0x3c3\n"
+	expect(f, 6, "crash/crash\nmalloc_printerr\n_int_free\n"
 	       "release:+2,+0x9");
 }
 
@@ -77,21 +85,86 @@ static void unknown_runtime_frames_stay_without_plumbing_above(void **s)
 		MOD("libc.so.6", 0x15e8a0), FN("copy_out", 3, 0x20),
 	};
 
-	expect(f, 2, "crash/crash\nlibc.so.6:+0x15e8a0\ncopy_out:+3,+0x20");
+	expect(f, 2, "crash/crash\nlibc.so.6\ncopy_out:+3,+0x20");
 }
 
-static void shim_trampoline_and_wild_frames_are_never_listed(void **s)
+static void shim_trampoline_wild_and_thread_start_are_never_listed(void **s)
 {
 	const struct tm__frame f[] = {
-		{ NULL, NULL, 0, 0, 0 }, /* a NULL function pointer */
+		{ .offset = 0 }, /* a NULL function pointer */
 		FN("call_null", 2, 0xc),
-		{ "__restore_rt", "libc.so.6", 0, 0, 0 },
-		{ "tm__shim_thread_start", "libtmwatch-preload.so", 0x40, 0,
-		  0 },
-		SYM("start_thread", 0x2b7),
+		SYM("__restore_rt", 0),
+		{ .function = "tm__shim_thread_start",
+		  .module = "libtmwatch-preload.so", .offset = 0x40 },
+		SYM("start_thread", 0x2b7), SYM("__clone3", 0x2b),
 	};
 
-	expect(f, 5, "crash/crash\ncall_null:+2,+0xc\nstart_thread:+0x2b7");
+	expect(f, 6, "crash/crash\ncall_null:+2,+0xc");
+}
+
+static void nothing_below_main_is_listed(void **s)
+{
+	/* Library mode's __wrap_main is below main too. */
+	const struct tm__frame f[] = {
+		FN("parse", 3, 0x1c), FN("main", 4, 0x20),
+		FN("__wrap_main", 3, 0x24),
+		SYM("__libc_start_call_main", 0x79),
+		SYM("__libc_start_main_impl", 0x84),
+		OWNMOD("prog", 0x1020),
+	};
+
+	expect(f, 6, "crash/crash\nparse:+3,+0x1c\nmain:+4,+0x20");
+}
+
+static void unnamed_thread_start_frames_are_not_listed(void **s)
+{
+	/* Without libc debug info start_thread and clone3 have no
+	 * exported name: libc frames at the bottom of a stack. */
+	const struct tm__frame f[] = {
+		FN("write_null", 2, 0xc), FN("run", 4, 0x2f),
+		MOD("libc.so.6", 0x891f4), MOD("libc.so.6", 0x1098eb),
+	};
+
+	expect(f, 4, "crash/crash\nwrite_null:+2,+0xc\nrun:+4,+0x2f");
+}
+
+static void stripped_executable_ends_above_its_entry(void **s)
+{
+	const struct tm__frame f[] = {
+		OWNMOD("prog", 0x1139), OWNMOD("prog", 0x1150),
+		MOD("libc.so.6", 0x27249), SYM("__libc_start_main", 0x84),
+		OWNMOD("prog", 0x1060),
+	};
+
+	expect(f, 5, "crash/crash\nprog:+0x1139\nprog:+0x1150");
+}
+
+static void gi_aliases_are_folded_and_stay(void **s)
+{
+	/* __GI___libc_read is where clangd blocked: it stays, folded;
+	 * __GI_raise is still plumbing. */
+	const struct tm__frame f[] = {
+		SYM("__GI_raise", 0x12), SYM("__GI___libc_read", 0x4c),
+		FN("read_input", 5, 0x30), FN("main", 2, 0x8),
+	};
+
+	expect(f, 4, "crash/crash\n__libc_read\nread_input:+5,+0x30\n"
+	       "main:+2,+0x8");
+}
+
+static void unnamed_frames_of_one_library_are_one_frame(void **s)
+{
+	struct tm__frame f[] = {
+		MOD("libc.so.6", 0x7f42e), MOD("libc.so.6", 0x80f31),
+		MOD("libc.so.6", 0x82c21), SYM("free", 0x5e),
+		FN("corrupt", 6, 0x43), FN("main", 2, 0x8),
+		FN("detail", 1, 0x1),
+	};
+
+	/* A detail-only frame (the local log's) is never listed. */
+	f[6].detail_only = 1;
+	expect(f, 7, "crash/crash\nlibc.so.6\nfree\ncorrupt:+6,+0x43\n"
+	       "main:+2,+0x8");
 }
 
 static void only_plumbing_gives_the_bare_prefix(void **s)
@@ -112,8 +185,7 @@ static void plumbing_names_inside_the_stack_stay(void **s)
 		FN("main", 2, 0x8),
 	};
 
-	expect(f, 3, "crash/crash\nworker:+3,+0x10\nraise:+0x12\n"
-	       "main:+2,+0x8");
+	expect(f, 3, "crash/crash\nworker:+3,+0x10\nraise\nmain:+2,+0x8");
 }
 
 static void names_keep_sixteen_frames(void **s)
@@ -163,7 +235,12 @@ int main(void)
 		cmocka_unit_test(
 			unknown_runtime_frames_stay_without_plumbing_above),
 		cmocka_unit_test(
-			shim_trampoline_and_wild_frames_are_never_listed),
+		    shim_trampoline_wild_and_thread_start_are_never_listed),
+		cmocka_unit_test(nothing_below_main_is_listed),
+		cmocka_unit_test(unnamed_thread_start_frames_are_not_listed),
+		cmocka_unit_test(stripped_executable_ends_above_its_entry),
+		cmocka_unit_test(gi_aliases_are_folded_and_stay),
+		cmocka_unit_test(unnamed_frames_of_one_library_are_one_frame),
 		cmocka_unit_test(only_plumbing_gives_the_bare_prefix),
 		cmocka_unit_test(plumbing_names_inside_the_stack_stay),
 		cmocka_unit_test(names_keep_sixteen_frames),

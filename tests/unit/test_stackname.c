@@ -123,10 +123,55 @@ static void long_name_is_cut_at_4096_with_truncated_marker(void **state)
 	assert_memory_equal(name + 4096 - 11, "\ntruncated\n", 11);
 }
 
+static void system_frames_print_name_or_soname_without_offset(void **s)
+{
+	struct tm__frame f = { .function = "__GI___libc_read",
+			       .module = "libc.so.6", .offset = 0x4c,
+			       .is_system = 1 };
+	struct tm__frame g = { .module = "libstdc++.so.6", .offset = 0xa8e19,
+			       .is_system = 1 };
+	char buf[64];
+
+	(void)s;
+	assert_int_equal(tm__stackname_frame(&f, buf, sizeof buf), 11);
+	assert_string_equal(buf, "__libc_read");
+	tm__stackname_frame(&g, buf, sizeof buf);
+	assert_string_equal(buf, "libstdc++.so.6");
+}
+
+/* What tm_stack_counter_inc lists: the rule v2 selection, without the
+ * crash's abort-plumbing trim. */
+static void selection_ends_at_main_and_keeps_leading_frames(void **s)
+{
+	const struct tm__frame in[] = {
+		{ .function = "abort", .module = "libc.so.6", .is_system = 1 },
+		{ .function = "check", .module = "p", .offset = 8,
+		  .has_line = 1, .line_offset = 2 },
+		{ .function = "main", .module = "p", .offset = 9,
+		  .has_line = 1, .line_offset = 3 },
+		{ .function = "__libc_start_main", .module = "libc.so.6",
+		  .is_system = 1 },
+		{ .function = "_start", .module = "p", .offset = 0x20 },
+	};
+	struct tm__frame out[5];
+	size_t n;
+
+	(void)s;
+	n = tm__stackname_select(in, 5, out);
+	assert_int_equal(n, 3);
+	assert_int_equal(tm__stackname_build("x/bug", out, n, name,
+					     sizeof name), 38);
+	assert_string_equal(name, "x/bug\nabort\ncheck:+2,+0x8\nmain:+3,+0x9");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(frame_with_line_prints_line_and_byte_offset),
+		cmocka_unit_test(
+			system_frames_print_name_or_soname_without_offset),
+		cmocka_unit_test(
+			selection_ends_at_main_and_keeps_leading_frames),
 		cmocka_unit_test(frame_without_line_prints_byte_offset_only),
 		cmocka_unit_test(frame_without_symbol_prints_module_offset),
 		cmocka_unit_test(frame_strips_control_bytes_from_names),

@@ -8,6 +8,7 @@
  * replaced files are covered in tests/pipeline/.
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,7 +22,9 @@
 #include <cmocka.h>
 
 #include "demangle.h"
+#include "modclass.h"
 #include "symbolize.h"
+#include "tmwatch/common.h"
 
 uint64_t return_address(void);
 uint64_t probe_direct(int *line);
@@ -237,6 +240,119 @@ static void mangled_names_are_demangled_and_reduced(void **state)
 	assert_string_equal(buf, "a_l");
 }
 
+static void demangled(const char *raw, const char *want)
+{
+	char buf[512];
+
+	assert_true(tm__demangle_name(raw, buf, sizeof buf) > 0);
+	assert_string_equal(buf, want);
+}
+
+/* Symbols from rustc 1.95 (legacy, the default, and
+ * -C symbol-mangling-version=v0) and Go 1.21 generics. */
+static void rust_and_go_names_read_like_their_language(void **state)
+{
+	/* Legacy: the ::h<hash> goes, $-escapes and ".." decoded. */
+	demangled("_ZN6crashy4main17h9ad3e1f36d55231bE", "crashy::main");
+	demangled("_ZN3std2rt10lang_start28_$u7b$$u7b$closure$u7d$$u7d$"
+		  "17ha92acc2dab8bd2a9E", "std::rt::lang_start::{{closure}}");
+	demangled("_ZN4core3ops8function6FnOnce40call_once$u7b$$u7b$"
+		  "vtable.shim$u7d$$u7d$17h3e9d30cc19c31f27E",
+		  "core::ops::function::FnOnce::call_once{{vtable.shim}}");
+	demangled("_ZN58_$LT$alloc..vec..Vec$LT$u8$GT$$u20$as$u20$crashy.."
+		  "Poke$GT$4poke17h0123456789abcdefE.llvm.1234",
+		  "<alloc::vec::Vec<u8> as crashy::Poke>::poke");
+	/* v0: crate hashes go, generic arguments are <...>. */
+	demangled("_RNvCs9JgJgmQ6C8y_6crashy4main", "crashy::main");
+	demangled("_RINvCs9JgJgmQ6C8y_6crashy7genericINtNtCslNYArtu3iFV_5"
+		  "alloc3vec3VechEEB2_", "crashy::generic<...>");
+	demangled("_RNCNCNCNvNtCsjrHSEGnQ3l9_3std2rt19lang_start_internal"
+		  "00s_0B9_", "std::rt::lang_start_internal::{closure#0}::"
+		  "{closure#0}::{closure#1}");
+	demangled("_RINvMNtNtCsgEmfK2I1SDS_4core3fmt2rtNtB3_8Argument11new_"
+		  "displayjECs9JgJgmQ6C8y_6crashy",
+		  "<core::fmt::rt::Argument>::new_display<...>");
+	/* Not Rust after all: C++ as before; a truncated v0 stays. */
+	demangled("_ZN2ns1K1sEPKc", "ns::K::s");
+	demangled("_RNvCs9Jg", "_RNvCs9Jg");
+	/* Go prints a generic function's shape as [...]. */
+	demangled("main.Map[go.shape.int,go.shape.string]", "main.Map[...]");
+	demangled("main.(*T).Run", "main.(*T).Run");
+}
+
+/* strlen(NULL) is named strlen whatever IFUNC variant this CPU runs,
+ * with no offset; the local log's detail names the variant. */
+static void system_library_frames_are_named_by_exported_name(void **state)
+{
+	struct tm__symbolizer *s;
+	struct tm__symframes f;
+	/* What libc's strlen resolves to in this process: the IFUNC
+	 * variant (asked of libc itself: ASan interposes strlen). */
+	void *libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+	void *fn = libc ? dlsym(libc, "strlen") : NULL;
+	void *pid = libc ? dlsym(libc, "getpid") : NULL;
+	uint64_t pcs[2] = { (uint64_t)(uintptr_t)fn + 4,
+			    (uint64_t)(uintptr_t)pid + 1 };
+	unsigned char exact[2] = { 1, 1 };
+	size_t detail = 0;
+
+	assert_non_null(fn);
+	assert_non_null(pid);
+	assert_int_equal(tm__symbolize_open(0, &s), 0);
+	assert_int_equal(tm__symbolize_pcs(s, pcs, exact, 2, &f), 0);
+	assert_int_equal(f.n, 2);
+	assert_string_equal(f.frames[0].function, "strlen");
+	assert_string_equal(f.frames[0].module, "libc.so.6");
+	assert_true(f.frames[0].is_system);
+	assert_string_equal(f.frames[1].function, "getpid");
+	assert_int_equal(tm__symbolize_detail(s, &f), 0);
+	for (size_t i = 0; i < f.n; i++)
+		detail += f.frames[i].detail_only;
+	assert_int_equal(f.n, 2 + detail);
+	assert_true(detail >= 2);
+	assert_string_equal(f.frames[0].function, "strlen");
+	assert_true(f.frames[1].detail_only);
+	tm__symframes_free(&f);
+	tm__symbolize_close(s);
+	dlclose(libc);
+}
+
+static void modules_are_classified_by_the_executable(void **state)
+{
+	struct tm__modclass_ctx c;
+
+	assert_int_equal(tm__modclass_init(&c, "/opt/app/bin/app", NULL), 0);
+	assert_int_equal(tm__modclass_of(&c, "/opt/app/bin/app"),
+			 TM__MOD_PROGRAM);
+	assert_int_equal(tm__modclass_of(&c, "/opt/app/bin/libx.so"),
+			 TM__MOD_SHIPPED);
+	assert_int_equal(tm__modclass_of(&c, "/opt/app/lib/libclang.so.17"),
+			 TM__MOD_SHIPPED);
+	assert_int_equal(tm__modclass_of(&c, "/opt/application/lib/l.so"),
+			 TM__MOD_SYSTEM);
+	assert_int_equal(tm__modclass_of(&c, "/opt/app/share/x/l.so"),
+			 TM__MOD_SYSTEM);
+	assert_int_equal(tm__modclass_of(&c,
+					 "/usr/lib/x86_64-linux-gnu/libc.so.6"),
+			 TM__MOD_SYSTEM);
+	tm__modclass_free(&c);
+	/* /usr is everyone's prefix: only the program's directory. */
+	assert_int_equal(tm__modclass_init(&c, "/usr/bin/tool", NULL), 0);
+	assert_int_equal(tm__modclass_of(&c, "/usr/lib/libz.so.1"),
+			 TM__MOD_SYSTEM);
+	assert_int_equal(tm__modclass_of(&c, "/usr/bin/tool"),
+			 TM__MOD_PROGRAM);
+	/* A library the program names as its own, wherever it lives. */
+	assert_int_equal(tm__modclass_add_own(&c, "libclang-cpp.so.*"), 0);
+	assert_int_equal(tm__modclass_add_own(&c, "/usr/lib/x.so"),
+			 TM_EINVAL);
+	assert_int_equal(tm__modclass_of(&c,
+		"/usr/lib/llvm-17/lib/libclang-cpp.so.17"), TM__MOD_SHIPPED);
+	assert_int_equal(tm__modclass_of(&c, "/usr/lib/libclang.so.17"),
+			 TM__MOD_SYSTEM);
+	tm__modclass_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -248,6 +364,10 @@ int main(void)
 		cmocka_unit_test(cxx_names_lose_parameters_and_return_types),
 		cmocka_unit_test(clone_suffixes_and_versions_are_removed),
 		cmocka_unit_test(mangled_names_are_demangled_and_reduced),
+		cmocka_unit_test(rust_and_go_names_read_like_their_language),
+		cmocka_unit_test(
+			system_library_frames_are_named_by_exported_name),
+		cmocka_unit_test(modules_are_classified_by_the_executable),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
