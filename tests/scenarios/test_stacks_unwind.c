@@ -146,7 +146,7 @@ static void expect_signal(const struct run *r, int sig, const char *what)
 static void maps_self_as_data(enum mode mode, const char *extra)
 {
 	static const char *const lines[] = {
-		SU_F("write_null", 2), SU_F("main", 11), SU_MAIN_TAIL, NULL
+		SU_F("write_null", 2), SU_F("main", 11), NULL
 	};
 	char *prog = su_example("crash_maps_self_as_data");
 	char *argv[] = { prog, NULL };
@@ -185,7 +185,7 @@ static void executable_mapped_again_as_data_keeps_its_frames_preload_only(
 static void handler_reraises(enum mode mode, const char *extra)
 {
 	static const char *const lines[] = {
-		SU_F("write_null", 2), SU_F("main", 10), SU_MAIN_TAIL, NULL
+		SU_F("write_null", 2), SU_F("main", 10), NULL
 	};
 	char *prog = su_example("crash_own_handler_raises");
 	char *with[] = { prog, NULL }, *without[] = { prog, "none", NULL };
@@ -312,7 +312,7 @@ static void valgrind_crash_is_counted_for_the_client_program_wrapper(
 	void **state)
 {
 	static const char *const lines[] = {
-		SU_F("write_null", 2), SU_F("main", 2), SU_MAIN_TAIL, NULL
+		SU_F("write_null", 2), SU_F("main", 2), NULL
 	};
 	char *vg = "/usr/bin/valgrind";
 	char *prog = su_example("crash_null_write");
