@@ -286,6 +286,32 @@ int tm__fs_open_dir(int dirfd, const char *name, int nofollow)
 	return fd;
 }
 
+/* tm__fs_open_file: see fsutil.h. */
+int tm__fs_open_file(const char *path)
+{
+	struct stat before, st;
+	int fd, fl;
+
+	if (stat(path, &before) != 0)
+		return -errno;
+	if (!S_ISREG(before.st_mode))
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    st.st_dev != before.st_dev || st.st_ino != before.st_ino) {
+		close(fd);
+		return -EINVAL;
+	}
+	/* Regular files ignore O_NONBLOCK, but the descriptor goes to
+	 * libraries that may not expect it. */
+	fl = fcntl(fd, F_GETFL);
+	if (fl >= 0)
+		(void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	return fd;
+}
+
 int tm__fs_read_small(const char *path, char *buf, size_t cap, size_t *len)
 {
 	return tm__fs_read_small_st(path, buf, cap, len, NULL);

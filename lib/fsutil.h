@@ -54,6 +54,15 @@ int tm__fs_check_owner(const struct stat *st);
  * descriptor, or -errno / TM_EUNSAFE. */
 int tm__fs_open_dir(int dirfd, const char *name, int nofollow);
 
+/* tm__fs_open_file opens PATH read-only only if it is a regular file:
+ * stat first, so a FIFO, socket or device is never opened (a FIFO would
+ * block the caller, a device open can have effects), then open with
+ * O_NONBLOCK|O_NOCTTY and check that the same regular file was opened.
+ * For paths another process may have planted (/proc/PID/maps entries).
+ * Returns the descriptor (close-on-exec, blocking) or -errno (-EINVAL for
+ * a file that is not regular or changed under us). */
+int tm__fs_open_file(const char *path);
+
 /* tm__fs_read_small_st is tm__fs_read_small that also returns the file's
  * status in *ST (when not NULL and the file was opened). */
 int tm__fs_read_small_st(const char *path, char *buf, size_t cap,

@@ -49,6 +49,7 @@
 #include <unistd.h>
 
 #include "demangle.h"
+#include "fsutil.h"
 #include "modclass.h"
 #include "symcache.h"
 #include "tmwatch/common.h"
@@ -279,7 +280,11 @@ static int open_module(pid_t pid, struct module *m, uint64_t *bias,
 		} else if (m->changed) {
 			continue; /* deleted: the path names another file */
 		}
-		fd = open(file, O_RDONLY | O_CLOEXEC);
+		/* The path is what maps says; the process may have put a
+		 * FIFO or a device there (docs/security.md). map_files
+		 * links are the kernel's and always regular files. */
+		fd = attempt == 1 ? open(file, O_RDONLY | O_CLOEXEC) :
+			tm__fs_open_file(file);
 		if (fd < 0)
 			continue;
 		elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "store.h"
 #include "tmwatch/common.h"
 
@@ -70,22 +71,6 @@ static void unidentified(struct tm__identity *id)
 		 tm__identity_host_goarch());
 }
 
-/* Opens PATH for reading only if it is a regular file. O_NONBLOCK: a FIFO
- * must not block the open; O_NOCTTY: a terminal must not become ours. */
-static int open_regular(const char *path)
-{
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return -EINVAL;
-	}
-	return fd;
-}
-
 int count_identify(pid_t pid, const char *exe_path, struct tm__identity *id)
 {
 	char link[64], target[4096], version[128];
@@ -111,7 +96,7 @@ int count_identify(pid_t pid, const char *exe_path, struct tm__identity *id)
 	}
 	if (fd >= 0)
 		close(fd);
-	if (exe_path && *exe_path && (fd = open_regular(exe_path)) >= 0) {
+	if (exe_path && *exe_path && (fd = tm__fs_open_file(exe_path)) >= 0) {
 		r = tm__identity_from_elf(exe_path, fd, env_version, id);
 		close(fd);
 		return r;

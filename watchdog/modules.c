@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "modules.h"
 
 static int parse_map_line(char *line, struct modules_mapping *m)
@@ -97,8 +98,8 @@ static void read_elf(pid_t pid, struct modules_mapping *m)
 		 (int)pid, (unsigned long long)m->start,
 		 (unsigned long long)m->end);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		fd = open(m->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) /* never a FIFO or device planted at the path */
+		fd = tm__fs_open_file(m->path);
 	if (fd < 0)
 		return;
 	if (read_at(fd, &eh, sizeof(eh), 0) ||

@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -62,6 +63,7 @@ struct page {
 
 struct range {
 	uint64_t start, end;
+	int is_unsafe;	/* its path is not the regular file mapped there */
 };
 
 struct ctx {
@@ -81,6 +83,46 @@ struct ctx {
 };
 
 static struct ctx *cur;
+
+/* libunwind-ptrace's _UPT_find_proc_info opens a module by the path
+ * /proc/PID/maps shows (directly or under /proc/PID/root, depending on
+ * the libunwind version), blocking. The process may have deleted its
+ * file and put a FIFO there (the path then ends in " (deleted)", which is
+ * a name too), which would hang us, or a device. So a module is handed to
+ * libunwind only while both spellings name a regular file with the
+ * mapping's inode (LINE is a maps line); devices are not compared, as
+ * btrfs and overlayfs report other ones in maps. What is left is a race
+ * with a process renaming files between this check and libunwind's open
+ * (docs/security.md). */
+static int is_mapped_file(const char *path, unsigned long long ino,
+			  int may_deny)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		/* /proc/PID/root of a non-dumpable process is closed to an
+		 * unprivileged watchdog; libunwind then cannot use it either. */
+		return may_deny && (errno == EACCES || errno == EPERM);
+	return S_ISREG(st.st_mode) && (unsigned long long)st.st_ino == ino;
+}
+
+static int path_is_mapped_file(pid_t pid, const char *line)
+{
+	unsigned long long ino;
+	const char *path = strchr(line, '/');
+	char buf[4096], root[4200];
+	size_t n;
+
+	if (!path || sscanf(line, "%*s %*s %*s %*s %llu", &ino) != 1)
+		return 0;
+	n = strcspn(path, "\n");
+	if (n >= sizeof buf)
+		return 0;
+	memcpy(buf, path, n);
+	buf[n] = 0;
+	snprintf(root, sizeof root, "/proc/%d/root%s", (int)pid, buf);
+	return is_mapped_file(buf, ino, 0) && is_mapped_file(root, ino, 1);
+}
 
 /* Reads the executable mappings of PID: a PC outside all of them is a
  * wild jump, not code. */
@@ -109,6 +151,8 @@ static void read_exec_ranges(struct ctx *c)
 		c->exec = r;
 		c->exec[c->nexec].start = s;
 		c->exec[c->nexec].end = e;
+		c->exec[c->nexec].is_unsafe =
+			!path_is_mapped_file(c->pid, line);
 		c->nexec++;
 	}
 	fclose(f);
@@ -167,6 +211,10 @@ static int read_word(struct ctx *c, uint64_t addr, uint64_t *val)
 static int acc_find_proc_info(unw_addr_space_t as, unw_word_t ip,
 			      unw_proc_info_t *pi, int need, void *arg)
 {
+	for (size_t i = 0; i < cur->nexec; i++)
+		if (ip >= cur->exec[i].start && ip < cur->exec[i].end &&
+		    cur->exec[i].is_unsafe)
+			return -UNW_ENOINFO; /* never let libunwind open it */
 	return _UPT_find_proc_info(as, ip, pi, need, cur->upt);
 }
 

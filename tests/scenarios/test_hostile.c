@@ -271,6 +271,60 @@ static void record_naming_a_fifo_as_its_exe_neither_hangs_nor_is_opened(
 	env_free(&e);
 }
 
+/* The same program left dumpable, under a root watchdog: its identity
+ * comes from /proc/PID/exe, but the unwinder and symbolizer see the path
+ * maps shows, which is the FIFO now ("PATH (deleted)"); libunwind would
+ * open it blocking. docs/security.md, section 2. */
+static void module_path_replaced_by_a_fifo_hangs_nothing(void **state)
+{
+	struct env e;
+	char *dir, *prog, *bare_dir, *bare, *cmd, *local, *f;
+	int st;
+
+	(void)state;
+	need_root();
+	env_fresh(&e, 0);
+	dir = tu_tmpdir("h-mod");
+	bare_dir = tu_tmpdir("h-modbare");
+	prog = tu_path(dir, "fifo_mod");
+	bare = tu_path(bare_dir, "fifo_mod");
+	if (asprintf(&cmd, "cp '%s' '%s' && cp '%s' '%s'", HELPER_FIFO_EXE,
+		     prog, HELPER_FIFO_EXE, bare) < 0 || system(cmd) != 0)
+		fail_msg("cannot copy the helper: %s", cmd);
+	{
+		char *argv[] = { bare, "dumpable", NULL };
+		char *env[] = { "TMWATCH_DISABLE=1", NULL };
+
+		st = tu_run(argv, env, NULL, NULL, RUN_MS);
+		expect_status(no_core(st), killed_by(SIGSEGV),
+			      "the dumpable hostile helper run bare");
+	}
+	{
+		char *argv[] = { (char *)env_or_die("TMWATCH_BIN"), "-q", prog,
+				 "dumpable", NULL };
+
+		st = tu_run(argv, NULL, NULL, NULL, RUN_MS);
+		expect_status(no_core(st), killed_by(SIGSEGV),
+			      "tmwatch over a program whose module path is "
+			      "a FIFO");
+	}
+	local = local_dir(&e);
+	f = find_file(local, "fifo_mod", ".v1.count");
+	if (!f)
+		fail_msg("the crash was not counted under 'fifo_mod' in '%s'",
+			 local);
+	free(f);
+	free(local);
+	free(cmd);
+	free(prog);
+	free(bare);
+	tu_rmrf(dir);
+	tu_rmrf(bare_dir);
+	free(dir);
+	free(bare_dir);
+	env_free(&e);
+}
+
 /* ---- 3. telemetry clean ---- */
 
 static int run_tmwatch(char **out, char **err, ...)
@@ -881,6 +935,7 @@ int main(int argc, char **argv)
 			debug_records_never_write_through_a_planted_symlink),
 		cmocka_unit_test(
 			record_naming_a_fifo_as_its_exe_neither_hangs_nor_is_opened),
+		cmocka_unit_test(module_path_replaced_by_a_fifo_hangs_nothing),
 		cmocka_unit_test(clean_never_follows_a_symlink_in_place_of_local),
 		cmocka_unit_test(clean_refuses_a_store_another_user_owns),
 		cmocka_unit_test(clean_deletes_only_the_files_tmwatch_writes),
