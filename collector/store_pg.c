@@ -22,6 +22,7 @@
 
 #include <errno.h>
 #include <libpq-fe.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -475,6 +476,23 @@ static int pg_open_merged(struct store *s, const char *day, int *fd)
 	return rc;
 }
 
+/* say writes one line to LOG (may be NULL) under MU (may be NULL). */
+static void say(FILE *log, pthread_mutex_t *mu, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!log)
+		return;
+	if (mu)
+		pthread_mutex_lock(mu);
+	va_start(ap, fmt);
+	vfprintf(log, fmt, ap);
+	va_end(ap);
+	fflush(log);
+	if (mu)
+		pthread_mutex_unlock(mu);
+}
+
 static int pg_merge_stale(struct store *s, FILE *log, pthread_mutex_t *mu)
 {
 	struct pg_store *p = (struct pg_store *)s;
@@ -491,6 +509,8 @@ static int pg_merge_stale(struct store *s, FILE *log, pthread_mutex_t *mu)
 	if (strcmp(PQgetvalue(r, 0, 0), "t")) {
 		PQclear(r);
 		pool_put(p, lk);
+		say(log, mu, "tmwatch-collector: daily merge: another collector "
+		    "holds the merge lock of %s\n", p->base.name);
 		return 0;
 	}
 	PQclear(r);
@@ -504,25 +524,15 @@ static int pg_merge_stale(struct store *s, FILE *log, pthread_mutex_t *mu)
 			struct merge_result mr;
 			int mrc = merge_to_db(p, day, &mr, NULL, NULL);
 
-			if (log) {
-				if (mu)
-					pthread_mutex_lock(mu);
-				if (mrc)
-					fprintf(log, "tmwatch-collector: "
-						"cannot merge day %s: %s; "
-						"retrying tomorrow or on the "
-						"next GET /merged/%s.json\n",
-						day, tm_strerror(mrc), day);
-				else
-					fprintf(log, "tmwatch-collector: "
-						"merged %s: %zu reports, %zu "
-						"skipped, %zu bytes\n", day,
-						mr.nreports, mr.nskipped,
-						mr.nbytes);
-				fflush(log);
-				if (mu)
-					pthread_mutex_unlock(mu);
-			}
+			if (mrc)
+				say(log, mu, "tmwatch-collector: cannot merge "
+				    "day %s: %s; retrying tomorrow or on the "
+				    "next GET /merged/%s.json\n", day,
+				    tm_strerror(mrc), day);
+			else
+				say(log, mu, "tmwatch-collector: merged %s: "
+				    "%zu reports, %zu skipped, %zu bytes\n",
+				    day, mr.nreports, mr.nskipped, mr.nbytes);
 			if (!mrc)
 				merged++;
 		}
@@ -531,6 +541,9 @@ static int pg_merge_stale(struct store *s, FILE *log, pthread_mutex_t *mu)
 	}
 	exec_ok(lk, "SELECT pg_advisory_unlock(" LOCK_MERGE ")");
 	pool_put(p, lk);
+	if (r)
+		say(log, mu, "tmwatch-collector: daily merge done: %d days "
+		    "merged\n", merged);
 	return r ? merged : rc;
 }
 

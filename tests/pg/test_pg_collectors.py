@@ -1,0 +1,122 @@
+# SPDX-License-Identifier: MIT
+# test_pg_collectors.py -- many collectors, one PostgreSQL database
+# (docs/collector.md "Several collectors"): two collectors take 2 000
+# uploads from 20 concurrent clients, duplicates included, and the
+# database holds exactly one row per distinct report, byte for byte; then
+# the database is stopped mid-run: uploads get 503 with Retry-After, the
+# clients retry, the collectors reconnect by themselves once it is back,
+# and nothing is lost.
+import os
+import sys
+import threading
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pglib import *  # noqa
+
+need(COLLECTOR, "tmwatch-collector")
+work = tmpdir("pgcoll")
+srv = os.path.join(work, "srv")
+write_config(srv, LOAD_CFG)
+cluster = Cluster("coll")
+
+# --- 2 000 uploads, 20 clients, 2 collectors -------------------------
+uri = cluster.createdb("many")
+a, b = started(StoreCollector(work, "a", uri, srv),
+               StoreCollector(work, "b", uri, srv))
+DISTINCT = 1500
+up = Uploads()
+
+
+def client(t):
+    for j in range(100):
+        # Clients 15..19 resend 0..4's reports, at about the same time,
+        # through the other collector.
+        i = (t * 100 + j) % DISTINCT
+        ports = [a.port, b.port] if (t + j) % 2 else [b.port, a.port]
+        up.upload(ports, "2026-11-22", load_report(i))
+
+
+threads = [threading.Thread(target=client, args=(t,)) for t in range(20)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join(timeout=600)
+    if t.is_alive():
+        fail("a client did not finish its 100 uploads within 600 s")
+if up.errors:
+    fail("uploads failed: %r" % up.errors[:5])
+if up.done != 2000 or up.stored != DISTINCT or up.dup != 2000 - DISTINCT:
+    fail("answers: %d done, %d stored, %d already stored; want 2000, %d, "
+         "%d" % (up.done, up.stored, up.dup, DISTINCT, 2000 - DISTINCT))
+rows = cluster.psql(uri, "SELECT x, encode(body, 'hex') FROM reports "
+                    "WHERE week = '2026-11-22'").split("\n")
+got = {}
+for line in filter(None, rows):
+    x, body = line.split("|", 1)
+    got[x] = bytes.fromhex(body)
+want = {}
+for i in range(DISTINCT):
+    want["%.15g" % (i / 4096.0)] = load_report(i)
+if len(rows) - 1 != DISTINCT or got != want:
+    fail("database: %d rows, want exactly one per distinct report (%d), "
+         "with the uploaded bytes" % (len(rows) - 1, DISTINCT))
+# Each collector says what it stored; together, each report once.
+n_stored = sum(len(re.findall(r" 200 \d+ stored ", c.text()))
+               for c in (a, b))
+if n_stored != DISTINCT:
+    fail("the collectors' logs say %d stored, want %d" % (n_stored,
+                                                          DISTINCT))
+if "stored" not in a.text() or "stored" not in b.text():
+    fail("one collector stored nothing: the load did not reach both")
+a.stop()
+b.stop()
+print("ok two_collectors_store_each_of_2000_uploads_once")
+
+# --- the database stops mid-run ----------------------------------------
+uri = cluster.createdb("down")
+a, b = started(StoreCollector(work, "down-a", uri, srv,
+                              ["--retry-after", "1"]),
+               StoreCollector(work, "down-b", uri, srv,
+                              ["--retry-after", "1"]))
+up = Uploads()
+N = 400
+
+
+def client2(t):
+    for j in range(N // 10):
+        i = (t * (N // 10) + j) % 300
+        ports = [a.port, b.port] if (t + j) % 2 else [b.port, a.port]
+        up.upload(ports, "2026-11-22", load_report(i))
+
+
+threads = [threading.Thread(target=client2, args=(t,)) for t in range(10)]
+for t in threads:
+    t.start()
+up.wait_for(lambda u: u.done >= 80, 300, "80 uploads before the stop")
+cluster.stop()
+up.wait_for(lambda u: u.unavailable >= 10, 300,
+            "10 answers 503 while the database is down")
+done_while_down = up.done
+cluster.start()
+for t in threads:
+    t.join(timeout=600)
+    if t.is_alive():
+        fail("a client did not finish within 600 s of the restart")
+if up.errors:
+    fail("uploads failed: %r" % up.errors[:5])
+if up.bad_retry_after:
+    fail("%d answers 503 without a Retry-After" % up.bad_retry_after)
+if up.done != N or up.stored != 300:
+    fail("answers after the restart: %d done, %d stored; want %d, 300" %
+         (up.done, up.stored, N))
+n = int(cluster.psql(uri, "SELECT count(*) FROM reports"))
+if n != 300:
+    fail("database holds %d reports after the restart, want 300" % n)
+logs = a.text() + b.text()
+if " 503 " not in logs or "store unreachable" not in logs:
+    fail("the collectors did not log their 503s")
+a.stop()
+b.stop()
+print("ok database_down_gives_503_and_nothing_is_lost (%d uploads done "
+      "while it was down, %d answers 503)" % (done_while_down,
+                                              up.unavailable))
