@@ -83,6 +83,12 @@ struct pg_store {
 	size_t nidle, nopen;
 };
 
+static void ignore_notice(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+}
+
 static PGconn *connect_db(const char *uri)
 {
 	/* Ours first: what the URI says overrides them (libpq applies
@@ -92,8 +98,13 @@ static PGconn *connect_db(const char *uri)
 					  "application_name",
 					  "client_encoding", "dbname", NULL };
 	const char *val[] = { "10", "tmwatch-collector", "UTF8", uri, NULL };
+	PGconn *c = PQconnectdbParams(kw, val, 1);
 
-	return PQconnectdbParams(kw, val, 1);
+	/* NOTICEs ("already exists, skipping") are not the log's business;
+	 * libpq would print them on stderr. */
+	if (c)
+		PQsetNoticeProcessor(c, ignore_notice, NULL);
+	return c;
 }
 
 /* pool_get gives a connection that was working when last used, or a new
