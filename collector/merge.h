@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* merge.h -- the merged dataset: each day's reports in one file.
  *
- * DATA/DAY/X.json (one stored report each, store.c) becomes
+ * DATA/DAY/X.json (one stored report each, store_file.c) becomes
  * DATA/merged/DAY.json: newline-delimited JSON, one report per line, in
  * the order of their file names, each report's bytes as stored with the
  * whitespace between tokens removed. DAY is the date of the upload path
