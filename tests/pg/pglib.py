@@ -58,6 +58,22 @@ class Cluster:
         run(["createdb", "-h", self.host, "-U", "tmwatch", name])
         return "postgresql:///%s?host=%s&user=tmwatch" % (name, self.host)
 
+    def password_role(self, role, password):
+        """A role that must give PASSWORD (scram-sha-256 on the socket)
+        and owns database ROLE; returns that database's URI, without the
+        password."""
+        self.psql(self.createdb("postgres_tmp_" + role),
+                  "CREATE ROLE %s LOGIN PASSWORD '%s'" % (role, password))
+        run(["createdb", "-h", self.host, "-U", "tmwatch", "-O", role, role])
+        hba = os.path.join(self.dir, "data", "pg_hba.conf")
+        with open(hba) as f:
+            old = f.read()
+        with open(hba, "w") as f:
+            f.write("local all %s scram-sha-256\n" % role + old)
+        self.psql(self.createdb("postgres_tmp2_" + role),
+                  "SELECT pg_reload_conf()")
+        return "postgresql:///%s?host=%s&user=%s" % (role, self.host, role)
+
     def psql(self, uri, sql):
         return run(["psql", "-X", "-At", "-d", uri, "-c", sql]).stdout
 
@@ -71,13 +87,13 @@ def write_config(srv, cfg):
 class StoreCollector:
     """tmwatch-collector on --store STORE, its log in WORK/NAME.log."""
 
-    def __init__(self, work, name, store, srv, extra=()):
+    def __init__(self, work, name, store, srv, extra=(), env=None):
         self.logpath = os.path.join(work, name + ".log")
         self.log = open(self.logpath, "a+")
         self.p = subprocess.Popen(
             [COLLECTOR, "--store", store, "--config", srv, "--port", "0",
              "--max-conns-per-ip", "512"] + list(extra),
-            stdout=subprocess.PIPE, stderr=self.log, text=True)
+            stdout=subprocess.PIPE, stderr=self.log, text=True, env=env)
         _live.append(self.p)
 
     def wait_listening(self):

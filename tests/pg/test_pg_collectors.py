@@ -5,7 +5,8 @@
 # database holds exactly one row per distinct report, byte for byte; then
 # the database is stopped mid-run: uploads get 503 with Retry-After, the
 # clients retry, the collectors reconnect by themselves once it is back,
-# and nothing is lost.
+# and nothing is lost. Last, the password: from PGPASSFILE only, never
+# from the command line, never in the log.
 import os
 import sys
 import threading
@@ -120,3 +121,36 @@ b.stop()
 print("ok database_down_gives_503_and_nothing_is_lost (%d uploads done "
       "while it was down, %d answers 503)" % (done_while_down,
                                               up.unavailable))
+
+# --- the password comes from PGPASSFILE, never from the command line ---
+SECRET = "pw-Kx81-never-logged"
+suri = cluster.password_role("secure", SECRET)
+env = dict(os.environ, HOME=work)
+env.pop("PGPASSFILE", None)
+r = run([COLLECTOR, "--store", suri.replace("://", "://secure:%s@" % SECRET)
+         .replace("?host=%s&user=secure" % cluster.host, "?host=%s" %
+                  cluster.host), "--config", srv, "--port", "0"],
+        env=env, check=False)
+if r.returncode == 0 or "PGPASSFILE" not in r.stderr or SECRET in r.stderr:
+    fail("a password in --store: exit %d, %r" % (r.returncode, r.stderr))
+r = run([COLLECTOR, "--store", suri, "--config", srv, "--port", "0"],
+        env=env, check=False)
+if r.returncode != 1 or len(r.stderr.strip().split("\n")) != 1 or \
+        "cannot connect to the PostgreSQL store" not in r.stderr:
+    fail("no password at hand: exit %d, %r" % (r.returncode, r.stderr))
+pgpass = os.path.join(work, "pgpass")
+with open(pgpass, "w") as f:
+    f.write("*:*:secure:secure:%s\n" % SECRET)
+os.chmod(pgpass, 0o600)
+env["PGPASSFILE"] = pgpass
+s1 = StoreCollector(work, "secure", suri, srv, env=env).wait_listening()
+st, text, _ = post_once(s1.port, "2026-11-22", load_report(7))
+if st != 200:
+    fail("upload through the PGPASSFILE collector: %d %s" % (st, text))
+s1.stop()
+if SECRET in s1.text():
+    fail("the password reached the log")
+if cluster.psql(suri.replace("user=secure", "user=tmwatch"),
+                "SELECT count(*) FROM reports").strip() != "1":
+    fail("the report sent through the PGPASSFILE collector is not stored")
+print("ok password_from_pgpassfile_never_on_the_command_line")
