@@ -509,7 +509,15 @@ static int export_day(struct store *st, const char *day, const char *out)
 	size_t len = 0, cap = 0;
 	int fd, rc;
 
-	if ((rc = st->ops->open_merged(st, day, &fd)))
+	rc = st->ops->open_merged(st, day, &fd);
+	if (rc == -ENOENT) {
+		/* A day without reports is an empty file, as merge_day
+		 * writes it. */
+		rc = tm__fs_mkdirs(out, 0755);
+		snprintf(path, sizeof path, "%s/%s.json", out, day);
+		return rc ? rc : tm__fs_write_atomic(path, "", 0, 0644, 1);
+	}
+	if (rc)
 		return rc;
 	for (;;) {
 		ssize_t r;

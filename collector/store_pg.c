@@ -381,6 +381,15 @@ static int merge_to_db(struct pg_store *p, const char *day,
 		return TM_EINVAL;
 	if ((rc = build_day(p, day, &buf, &n, &nsource, res)))
 		return rc;
+	if (!nsource) {
+		/* A day without reports: nothing to keep (the file store
+		 * writes an empty file; its readers see no day either). */
+		if (out) {
+			*out = buf;
+			*len = 0;
+		}
+		return 0;
+	}
 	snprintf(ns, sizeof ns, "%lld", nsource);
 	snprintf(nr, sizeof nr, "%zu", res->nreports);
 	snprintf(nk, sizeof nk, "%zu", res->nskipped);

@@ -83,13 +83,19 @@ for d in days:
     if f1 != f2 or not f1:
         fail("GET /merged/%s.json differs between the stores:\n%r\n%r" %
              (d, f1, f2))
+for path in ("/", "/api/programs.json", "/api/program/stacks-tool.json"):
+    if get(fcoll.url + path) != get(pcoll.url + path):
+        fail("dashboard GET %s differs between the stores" % path)
 try:
     get(pcoll.url + "/merged/2026-01-04.json")
     fail("GET of a day without reports did not fail")
 except urllib.error.HTTPError as e:
     if e.code != 404:
         fail("GET of a day without reports: %d, want 404" % e.code)
-print("ok get_merged_equal_from_both_stores")
+if cluster.psql(uri, "SELECT count(*) FROM merged WHERE day = "
+                "'2026-01-04'").strip() != "0":
+    fail("GET of a day without reports left a merged row")
+print("ok get_merged_and_dashboard_equal_from_both_stores")
 
 fcoll.stop()
 pcoll.stop()
