@@ -72,10 +72,22 @@ int stacks_load_pg(struct stacks_set *s, const char *uri, const char *from,
 	const char *val[] = { "10", "tmwatch-stacks", uri, NULL };
 	const char *params[2] = { from, to };
 	struct day_buf d = { .day = "" };
-	PGconn *c = PQconnectdbParams(kw, val, 1);
+	PQconninfoOption *opts = PQconninfoParse(uri, NULL);
+	PGconn *c;
 	PGresult *r;
 	int rc = 0;
 
+	/* A password on the command line is visible to every user (ps). */
+	for (PQconninfoOption *o = opts; o && o->keyword; o++)
+		if (!strcmp(o->keyword, "password") && o->val && *o->val)
+			rc = TM_EINVAL;
+	PQconninfoFree(opts);
+	if (rc) {
+		snprintf(why, whycap, "--data: the URI holds a password; put "
+			 "it in PGPASSFILE or ~/.pgpass instead");
+		return rc;
+	}
+	c = PQconnectdbParams(kw, val, 1);
 	if (!c || PQstatus(c) != CONNECTION_OK) {
 		const char *m = c ? PQerrorMessage(c) : "out of memory";
 

@@ -136,6 +136,12 @@ r = run([BIN, "stacks", "--data", "postgresql:///nosuchdb?host=%s&user="
 if r.returncode == 0 or "PostgreSQL" not in r.stderr or \
         len(r.stderr.strip().split("\n")) != 1:
     fail("stacks on a missing database: %d %r" % (r.returncode, r.stderr))
+r = run([BIN, "stacks", "--data", "postgresql://tmwatch:pw-Zq9@/merge?"
+         "host=%s" % cluster.host, "--program", "x"], env=env, check=False)
+if r.returncode == 0 or "PGPASSFILE" not in r.stderr or "pw-Zq9" in \
+        r.stderr:
+    fail("stacks with a password in --data: %d %r" % (r.returncode,
+                                                      r.stderr))
 print("ok stacks_from_database_equals_stacks_from_files")
 
 # A new report makes its day stale; two collectors start at once: the
