@@ -5,9 +5,9 @@
  * connection): caps the body, validates it with the client's own report
  * and upload config code (check.c), stores it durably before answering
  * 200 (store.h: files or PostgreSQL), answers 503 with Retry-After while
- * the store is unreachable, answers 429 with Retry-After over a configured rate, logs
- * one line per request and stops cleanly on SIGTERM or SIGINT with a
- * summary line. What a client may hold (slots per address, time per
+ * the store is unreachable, answers 429 with Retry-After over a
+ * configured rate, logs one line per request and stops cleanly on SIGTERM
+ * or SIGINT with a summary line. What a client may hold (slots per address, time per
  * request, memory for bodies) is limits.c's business. For tests, --script
  * makes the first requests fail in chosen ways (500, 400, 429, a hang).
  * Usage and protocol: docs/collector.md.

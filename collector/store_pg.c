@@ -529,8 +529,8 @@ static int pg_merge_stale(struct store *s, FILE *log, pthread_mutex_t *mu)
 	if (strcmp(PQgetvalue(r, 0, 0), "t")) {
 		PQclear(r);
 		pool_put(p, lk);
-		say(log, mu, "tmwatch-collector: daily merge: another collector "
-		    "holds the merge lock of %s\n", p->base.name);
+		say(log, mu, "tmwatch-collector: daily merge: another "
+		    "collector holds the merge lock of %s\n", p->base.name);
 		return 0;
 	}
 	PQclear(r);
