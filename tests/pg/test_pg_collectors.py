@@ -73,6 +73,20 @@ a.stop()
 b.stop()
 print("ok two_collectors_store_each_of_2000_uploads_once")
 
+# Both started together on an empty database: the schema was applied
+# once. A database newer than the collector is refused in one line.
+if cluster.psql(uri, "SELECT string_agg(version::text, ',') FROM "
+                "tmwatch_schema").strip() != "1":
+    fail("tmwatch_schema: %r, want one row, version 1" %
+         cluster.psql(uri, "SELECT * FROM tmwatch_schema"))
+cluster.psql(uri, "INSERT INTO tmwatch_schema VALUES (99)")
+r = run([COLLECTOR, "--store", uri, "--config", srv, "--port", "0"],
+        check=False)
+if r.returncode != 1 or "newer than this collector" not in r.stderr or \
+        len(r.stderr.strip().split("\n")) != 1:
+    fail("a newer schema: exit %d, %r" % (r.returncode, r.stderr))
+print("ok schema_applied_once_and_newer_schema_refused")
+
 # --- the database stops mid-run ----------------------------------------
 uri = cluster.createdb("down")
 a, b = started(StoreCollector(work, "down-a", uri, srv,
