@@ -168,3 +168,34 @@ if cluster.psql(suri.replace("user=secure", "user=tmwatch"),
                 "SELECT count(*) FROM reports").strip() != "1":
     fail("the report sent through the PGPASSFILE collector is not stored")
 print("ok password_from_pgpassfile_never_on_the_command_line")
+
+# --- the real client keeps its report while the database is down -------
+need(BIN, "tmwatch")
+srv2 = os.path.join(work, "srv2")
+write_config(srv2, SERVER_CFG)
+uri = cluster.createdb("client")
+c = StoreCollector(work, "client", uri, srv2,
+                   ["--retry-after", "1"]).wait_listening()
+u = User(work, "real", c.url)
+u.crash("1.0.0", "null", "2026-11-16T09:00:00Z")
+cluster.stop()
+r = run([BIN, "telemetry", "upload"], env=u.env("2026-11-24T10:00:00Z"),
+        check=False)
+print("client while the database is down: %s" % (r.stdout + r.stderr)
+      .strip().replace("\n", " | "))
+if "0 sent" not in r.stderr or "1 to retry later" not in r.stderr or \
+        "HTTP 503" not in r.stderr:
+    fail("tmwatch did not keep its report for later: %r" % r.stderr)
+if " 503 " not in c.text():
+    fail("the collector did not answer 503 with the database down: %s" %
+         c.text())
+cluster.start()
+u.upload("2026-11-24T11:00:00Z")   # a later run: past the client's backoff
+rows = cluster.psql(uri, "SELECT encode(body, 'hex') FROM reports")
+with open(os.path.join(u.store, "upload", "2026-11-22.json"), "rb") as f:
+    sent = f.read()
+if rows.split() != [sent.hex()]:
+    fail("after the database came back, the stored report is not the one "
+         "tmwatch kept: %r" % rows[:200])
+c.stop()
+print("ok tmwatch_client_keeps_its_report_while_the_database_is_down")
