@@ -100,7 +100,7 @@ print("ok get_merged_and_dashboard_equal_from_both_stores")
 fcoll.stop()
 pcoll.stop()
 # merge: files from the file store, an export from the database.
-run([COLLECTOR, "merge", "--data", fcoll.data])
+run([COLLECTOR, "merge", "--store", "file:" + fcoll.data])
 out = os.path.join(work, "export")
 r = run([COLLECTOR, "merge", "--store", uri, "--out", out])
 for d in days:
