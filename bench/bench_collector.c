@@ -16,7 +16,16 @@
  * the default budget (64 MiB). Printed: growth of peak RSS (VmHWM) over
  * the idle collector, and the ratio.
  *
- * usage: bench_collector [REQUESTS [THREADS [FLOOD]]] (default 2000 4 200)
+ * Stores: the same accepted phase against the PostgreSQL store (a
+ * throw-away cluster started with tests/pg/pgcluster.sh) with one
+ * collector, then two collectors on the one database, the clients spread
+ * over both; ratios against the file store measured above. Then BIG
+ * reports (100 000 by default) are loaded into a file store and into the
+ * database (COPY, not HTTP: the load is not what is measured), and one
+ * day's merge and a `tmwatch stacks` over them are timed on each.
+ *
+ * usage: bench_collector [REQUESTS [THREADS [FLOOD [BIG]]]]
+ *        (default 2000 4 200 100000)
  */
 #define _GNU_SOURCE
 #include <curl/curl.h>
@@ -39,12 +48,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
+
 #include "report.h"
 
 #define MAX_SECONDS 30
 
 static int port;
-static int requests = 2000, threads = 4, flood = 200;
+static int ports[2], nports = 1;
+static const char *week = "2026-11-22";
+static int requests = 2000, threads = 4, flood = 200, big = 100000;
 static int accepted_phase;
 static double *lat;		/* seconds, one per request */
 static int ok_count;
@@ -73,11 +86,12 @@ static char *body_for(int i)
 	struct tm__report_program p = { .program = "load", .version = "1",
 		.goversion = "gcc12.2.0", .goos = "linux", .goarch = "amd64",
 		.ncounters = 1, .counters = &c };
-	struct tm__report r = { .week = "2026-11-22", .x = 0, .nprograms = 1,
-				.programs = &p, .config = "bench" };
+	struct tm__report r = { .x = 0, .nprograms = 1, .programs = &p,
+				.config = "bench" };
 	char *text;
 	size_t len;
 
+	snprintf(r.week, sizeof r.week, "%s", week);
 	/* A distinct X per request: each is a distinct report. */
 	r.x = ((double)i + 0.5) / (requests + 1.0);
 	if (tm__report_format(&r, &text, &len))
@@ -94,8 +108,8 @@ static void *worker(void *arg)
 	CURL *c = curl_easy_init();
 
 	h = curl_slist_append(h, "Expect:");
-	snprintf(url, sizeof url, "http://127.0.0.1:%d/upload/2026-11-22",
-		 port);
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/upload/%s",
+		 nports > 1 ? ports[t % nports] : port, week);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
@@ -190,7 +204,7 @@ static pid_t start(const char *coll, const char *data, const char *cfg,
 
 		dup2(out[1], 1);
 		dup2(null, 2); /* one log line per request: not measured */
-		execl(coll, coll, "--port", "0", "--data", data, "--config",
+		execl(coll, coll, "--port", "0", "--store", data, "--config",
 		      cfg, "--request-timeout", "120", "--max-conns-per-ip",
 		      "1000", "--max-inflight", budget, (char *)NULL);
 		_exit(127);
@@ -312,6 +326,253 @@ static int count_stored(const char *dir)
 	return n;
 }
 
+static double ms_since(double t0)
+{
+	return (now_s() - t0) * 1e3;
+}
+
+/* run_cmd runs CMD through the shell with stdout to /dev/null; the
+ * wall-clock time in ms, or -1 when it failed. */
+static double run_cmd(const char *cmd)
+{
+	double t0 = now_s();
+	int st = system(cmd);
+
+	if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st)) {
+		fprintf(stderr, "bench_collector: '%s' failed\n", cmd);
+		return -1;
+	}
+	return ms_since(t0);
+}
+
+static long long pg_count(const char *uri, const char *w)
+{
+	const char *vals[1] = { w };
+	PGconn *c = PQconnectdb(uri);
+	PGresult *r;
+	long long n = -1;
+
+	if (PQstatus(c) == CONNECTION_OK) {
+		r = PQexecParams(c, "SELECT count(*) FROM reports WHERE week = "
+				 "$1::date", 1, NULL, vals, NULL, NULL, 0);
+		if (PQresultStatus(r) == PGRES_TUPLES_OK)
+			n = atoll(PQgetvalue(r, 0, 0));
+		PQclear(r);
+	}
+	PQfinish(c);
+	return n;
+}
+
+/* copy_escape appends S (N bytes) to B as a COPY text field. */
+static size_t copy_escape(char *b, const char *s, size_t n)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\\' || s[i] == '\t' || s[i] == '\n') {
+			b[o++] = '\\';
+			b[o++] = s[i] == '\t' ? 't' : s[i] == '\n' ? 'n' : '\\';
+		} else {
+			b[o++] = s[i];
+		}
+	}
+	return o;
+}
+
+/* load_big writes BIG reports of day D as files under DATA/D/ and into
+ * the database at URI (COPY). Each carries one of 50 crash stacks. */
+static int load_big(const char *data, const char *uri, const char *d)
+{
+	static const char hex[] = "0123456789abcdef";
+	char dir[4500], path[4600], *line = NULL;
+	PGconn *c = PQconnectdb(uri);
+	PGresult *r;
+	int rc = 0;
+
+	snprintf(dir, sizeof dir, "%s/%s", data, d);
+	mkdir(data, 0755);
+	mkdir(dir, 0755);
+	if (PQstatus(c) != CONNECTION_OK)
+		return -1;
+	r = PQexec(c, "COPY reports (week, x, body, fields) FROM STDIN");
+	if (PQresultStatus(r) != PGRES_COPY_IN)
+		rc = -1;
+	PQclear(r);
+	for (int i = 0; i < big && !rc; i++) {
+		char stack[96], *text, *x, *xe;
+		struct tm__report_counter cn = { "load/ok", 1 };
+		struct tm__report_counter sc = { stack, (uint64_t)(i % 7) + 1 };
+		struct tm__report_program p = { .program = "load",
+			.version = i % 3 ? "1.1" : "1.0", .goversion = "gcc12",
+			.goos = "linux", .goarch = "amd64", .ncounters = 1,
+			.counters = &cn, .nstacks = 1, .stacks = &sc };
+		struct tm__report rep = { .nprograms = 1, .programs = &p,
+					  .config = "bench" };
+		size_t len, o = 0;
+		FILE *f;
+
+		snprintf(rep.week, sizeof rep.week, "%s", d);
+		snprintf(stack, sizeof stack, "crash/crash\nload_step_%d:+%d,"
+			 "+0x%x\nmain:+3,+0x22", i % 50, i % 50 + 1, i % 50);
+		rep.x = ((double)i + 0.5) / ((double)big + 1.0);
+		if (tm__report_format(&rep, &text, &len)) {
+			rc = -1;
+			break;
+		}
+		/* X as written: the file name and the key. */
+		x = strstr(text, "\"X\":") + 4;
+		while (*x == '\t' || *x == ' ')
+			x++;
+		xe = x + strcspn(x, ",\n");
+		snprintf(path, sizeof path, "%s/%.*s.json", dir, (int)(xe - x),
+			 x);
+		if (!(f = fopen(path, "w")) || fwrite(text, 1, len, f) != len)
+			rc = -1;
+		if (f)
+			fclose(f);
+		line = realloc(line, 64 + 4 * len + 2 * len);
+		o = (size_t)sprintf(line, "%s\t%.*s\t\\\\x", d, (int)(xe - x),
+				    x);
+		for (size_t k = 0; k < len; k++) {
+			line[o++] = hex[(unsigned char)text[k] >> 4];
+			line[o++] = hex[(unsigned char)text[k] & 15];
+		}
+		line[o++] = '\t';
+		o += copy_escape(line + o, text, len);
+		line[o++] = '\n';
+		if (PQputCopyData(c, line, (int)o) != 1)
+			rc = -1;
+		free(text);
+	}
+	free(line);
+	if (PQputCopyEnd(c, rc ? "bench failed" : NULL) != 1)
+		rc = -1;
+	r = PQgetResult(c);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		fprintf(stderr, "bench_collector: COPY: %s",
+			PQerrorMessage(c));
+		rc = -1;
+	}
+	PQclear(r);
+	PQfinish(c);
+	return rc;
+}
+
+/* pg_phases: the PostgreSQL store against FILEPH, the file store's
+ * accepted phase measured just before. 0 or 1. */
+static int pg_phases(const char *coll, const char *dir, const char *cfg,
+		     struct phase fileph)
+{
+	char pgdir[4300], uri[4500], cmd[40000], cluster[4300], tm[4300];
+	char data[4400], sock[4400];
+	struct phase one, two;
+	double m_file, m_pg, s_file, s_pg;
+	long long n1, n2;
+	pid_t p1, p2;
+	int st, rc = 0;
+
+	snprintf(cluster, sizeof cluster, "%s", TMWATCH_PGCLUSTER);
+	snprintf(tm, sizeof tm, "%s", coll);
+	*strrchr(tm, '/') = '\0';
+	strcat(tm, "/tmwatch");
+	snprintf(pgdir, sizeof pgdir, "%s/pg", dir);
+	snprintf(sock, sizeof sock, "%s/sock", pgdir);
+	chmod(dir, 0755);
+	snprintf(cmd, sizeof cmd, "'%s' start '%s' && createdb -h '%s' -U "
+		 "tmwatch bench", cluster, pgdir, sock);
+	if (run_cmd(cmd) < 0) {
+		fprintf(stderr, "bench_collector: cannot start PostgreSQL "
+			"with %s; install postgresql-15 (scripts/setup.sh)\n",
+			cluster);
+		return 1;
+	}
+	snprintf(uri, sizeof uri, "postgresql:///bench?host=%s&user=tmwatch",
+		 sock);
+
+	week = "2026-11-29";
+	if ((p1 = start(coll, uri, cfg, "67108864")) < 0)
+		return 1;
+	one = run_phase(1);
+	kill(p1, SIGTERM);
+	waitpid(p1, &st, 0);
+	n1 = pg_count(uri, week);
+
+	week = "2026-12-06";
+	if ((p1 = start(coll, uri, cfg, "67108864")) < 0)
+		return 1;
+	ports[0] = port;
+	if ((p2 = start(coll, uri, cfg, "67108864")) < 0)
+		return 1;
+	ports[1] = port;
+	nports = 2;
+	two = run_phase(1);
+	nports = 1;
+	kill(p1, SIGTERM);
+	kill(p2, SIGTERM);
+	waitpid(p1, &st, 0);
+	waitpid(p2, &st, 0);
+	n2 = pg_count(uri, week);
+
+	printf("\nPostgreSQL store (one local server, unix socket, "
+	       "synchronous_commit on), %d threads\n", threads);
+	printf("file store, 1 collector:        %7.0f req/s  p50 %6.2f ms  "
+	       "p99 %6.2f ms\n", fileph.per_s, fileph.p50_ms, fileph.p99_ms);
+	printf("PostgreSQL, 1 collector:        %7.0f req/s  p50 %6.2f ms  "
+	       "p99 %6.2f ms\n", one.per_s, one.p50_ms, one.p99_ms);
+	printf("PostgreSQL, 2 collectors:       %7.0f req/s  p50 %6.2f ms  "
+	       "p99 %6.2f ms\n", two.per_s, two.p50_ms, two.p99_ms);
+	printf("ratio PostgreSQL/file (1 collector): %.2f; 2 collectors / 1 "
+	       "collector: %.2f\n", fileph.per_s > 0 ? one.per_s /
+	       fileph.per_s : 0, one.per_s > 0 ? two.per_s / one.per_s : 0);
+	printf("accepted %d and %d, rows %lld and %lld: %s\n", one.ok, two.ok,
+	       n1, n2, n1 == one.ok && n2 == two.ok ? "no report lost" :
+	       "REPORTS LOST");
+	if (n1 != one.ok || n2 != two.ok)
+		rc = 1;
+
+	snprintf(data, sizeof data, "%s/big", dir);
+	{
+		double t0 = now_s();
+
+		if (load_big(data, uri, "2026-11-15")) {
+			fprintf(stderr, "bench_collector: cannot load %d "
+				"reports\n", big);
+			return 1;
+		}
+		printf("\n%d reports of one day loaded in both stores in "
+		       "%.1f s\n", big, ms_since(t0) / 1e3);
+	}
+	snprintf(cmd, sizeof cmd, "'%s' merge --data '%s' --date 2026-11-15 "
+		 ">/dev/null", coll, data);
+	m_file = run_cmd(cmd);
+	snprintf(cmd, sizeof cmd, "'%s' merge --store '%s' --date 2026-11-15 "
+		 ">/dev/null", coll, uri);
+	m_pg = run_cmd(cmd);
+	snprintf(cmd, sizeof cmd, "TMWATCH_NOW=2026-11-29T12:00:00Z "
+		 "HOME='%s' TMWATCH_DIR='%s/m' XDG_STATE_HOME='%s/m' '%s' "
+		 "stacks --data '%s' --program load --days 30 >/dev/null", dir,
+		 dir, dir, tm, data);
+	s_file = run_cmd(cmd);
+	snprintf(cmd, sizeof cmd, "TMWATCH_NOW=2026-11-29T12:00:00Z "
+		 "HOME='%s' TMWATCH_DIR='%s/m' XDG_STATE_HOME='%s/m' '%s' "
+		 "stacks --data '%s' --program load --days 30 >/dev/null", dir,
+		 dir, dir, tm, uri);
+	s_pg = run_cmd(cmd);
+	printf("daily merge of the day:  file %8.0f ms   PostgreSQL %8.0f ms"
+	       "   ratio %.2f\n", m_file, m_pg, m_file > 0 ? m_pg / m_file :
+	       0);
+	printf("tmwatch stacks (30 days): file %8.0f ms   PostgreSQL %8.0f ms"
+	       "   ratio %.2f\n", s_file, s_pg, s_file > 0 ? s_pg / s_file :
+	       0);
+	if (m_file < 0 || m_pg < 0 || s_file < 0 || s_pg < 0)
+		rc = 1;
+	snprintf(cmd, sizeof cmd, "'%s' destroy '%s'", cluster, pgdir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "bench_collector: cannot remove the cluster in "
+			"%s\n", pgdir);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	char tmpl[] = "/tmp/tmwatch-bench-collector-XXXXXX";
@@ -320,7 +581,7 @@ int main(int argc, char **argv)
 	const char *env = getenv("TMWATCH_COLLECTOR");
 	struct phase base, fig;
 	char *dir;
-	int st, stored;
+	int st, stored, pg_rc;
 	ssize_t n;
 	pid_t pid;
 	FILE *f;
@@ -337,6 +598,10 @@ int main(int argc, char **argv)
 		flood = atoi(argv[3]);
 	if (flood < 1 || flood > 2000)
 		flood = 200;
+	if (argc > 4)
+		big = atoi(argv[4]);
+	if (big < 100)
+		big = 100;
 	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
 	exe[n > 0 ? n : 0] = '\0';
 	snprintf(coll, sizeof coll, "%s/../bin/tmwatch-collector",
@@ -392,8 +657,10 @@ int main(int argc, char **argv)
 		printf("ratio (figure/baseline peak growth): %.3f\n",
 		       g0 > 0 ? (double)g1 / (double)g0 : 0);
 	}
+	pg_rc = pg_phases(coll, dir, cfg, fig);
 	snprintf(line, sizeof line, "rm -rf '%s'", dir);
 	if (system(line) != 0)
 		fprintf(stderr, "bench_collector: cannot remove %s\n", dir);
-	return stored == fig.ok && WIFEXITED(st) && !WEXITSTATUS(st) ? 0 : 1;
+	return stored == fig.ok && WIFEXITED(st) && !WEXITSTATUS(st) &&
+	       !pg_rc ? 0 : 1;
 }

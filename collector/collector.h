@@ -5,7 +5,8 @@
  * check.c decides, from the method, path, content type and body alone,
  * what the answer is, with body.c judging the body's syntax (both pure,
  * fuzzed by tests/fuzz/fuzz_collector.c);
- * store.c makes an accepted report durable as DATA/WEEK/X.json. main.c
+ * store_file.c makes an accepted report durable as DATA/WEEK/X.json (the
+ * file store behind store.h; store_pg.c is the PostgreSQL one). main.c
  * glues them to libmicrohttpd. Protocol: docs/collector.md.
  */
 #ifndef TMWATCH_COLLECTOR_H

@@ -5,7 +5,8 @@
  * GET /merged/ and /merged/index.json list the days with reports as a
  * JSON array of "YYYY-MM-DD" strings; GET /merged/DAY.json sends the
  * merged file (merged first when a report arrived since). Reads only
- * DATADIR; never writes anything but merged files. Formats:
+ * the store (store.h: files or PostgreSQL); never writes anything but
+ * merged days. Formats:
  * docs/merged-dataset.md.
  */
 #define _GNU_SOURCE
@@ -22,6 +23,7 @@
 #include <cjson/cJSON.h>
 
 #include "merge.h"
+#include "store.h"
 #include "report.h"
 #include "tmwatch/common.h"
 
@@ -74,12 +76,20 @@ static enum MHD_Result send_text(struct MHD_Connection *conn, int status,
 			strlen(text));
 }
 
-/* send_file sends the regular file PATH (never through a symlink). */
+/* send_file sends the regular file PATH. */
+static enum MHD_Result send_fd(struct MHD_Connection *conn, int fd,
+			       const char *type, int *status);
 static enum MHD_Result send_file(struct MHD_Connection *conn,
 				 const char *path, const char *type,
 				 int *status)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	return send_fd(conn, open(path, O_RDONLY | O_CLOEXEC), type, status);
+}
+
+/* send_fd sends what the regular file open at FD holds, and closes FD. */
+static enum MHD_Result send_fd(struct MHD_Connection *conn, int fd,
+			       const char *type, int *status)
+{
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 	struct stat st;
@@ -104,14 +114,14 @@ static enum MHD_Result send_file(struct MHD_Connection *conn,
 }
 
 static enum MHD_Result serve_index(struct MHD_Connection *conn,
-				   const char *datadir, int *status)
+				   struct store *st, int *status)
 {
 	char **days;
 	size_t n, len = 0, cap;
 	char *out;
 	enum MHD_Result ret;
 
-	if (merge_list_days(datadir, &days, &n)) {
+	if (st->ops->list_days(st, &days, &n)) {
 		*status = 503;
 		return send_text(conn, 503, "cannot list the days\n");
 	}
@@ -133,37 +143,29 @@ static enum MHD_Result serve_index(struct MHD_Connection *conn,
 }
 
 static enum MHD_Result serve_day(struct MHD_Connection *conn,
-				 const char *datadir, const char *day,
+				 struct store *st, const char *day,
 				 int *status)
 {
-	char path[4200];
-	struct stat st;
-	char dir[4200];
+	int fd, rc = st->ops->open_merged(st, day, &fd);
 
-	snprintf(dir, sizeof dir, "%s/%s", datadir, day);
-	if (stat(dir, &st) != 0) {
+	if (rc == -ENOENT) {
 		*status = 404;
 		return send_text(conn, 404, "no reports for that day\n");
 	}
-	if (merge_is_stale(datadir, day)) {
-		struct merge_result r;
-
-		if (merge_day(datadir, day, &r)) {
-			*status = 503;
-			return send_text(conn, 503, "cannot merge the day now; "
-					 "retry later\n");
-		}
+	if (rc) {
+		*status = 503;
+		return send_text(conn, 503, "cannot merge the day now; "
+				 "retry later\n");
 	}
-	snprintf(path, sizeof path, "%s/merged/%s.json", datadir, day);
-	return send_file(conn, path, "application/x-ndjson", status);
+	return send_fd(conn, fd, "application/x-ndjson", status);
 }
 
 static int dashboard_page(struct MHD_Connection *conn, const char *url,
-			  const char *datadir, enum MHD_Result *ret);
+			  struct store *st, enum MHD_Result *ret);
 
 enum MHD_Result dashboard_serve(struct MHD_Connection *conn,
 				const char *method, const char *url,
-				const char *datadir, dashboard_log_fn log)
+				struct store *st, dashboard_log_fn log)
 {
 	enum MHD_Result ret;
 	int status = 404;
@@ -171,16 +173,16 @@ enum MHD_Result dashboard_serve(struct MHD_Connection *conn,
 
 	if (!strcmp(url, "/merged/") || !strcmp(url, "/merged") ||
 	    !strcmp(url, "/merged/index.json")) {
-		ret = serve_index(conn, datadir, &status);
+		ret = serve_index(conn, st, &status);
 	} else if (!strncmp(url, "/merged/", 8) && strlen(url) == 8 + 15 &&
 		   !strcmp(url + 18, ".json")) {
 		memcpy(day, url + 8, 10);
 		day[10] = '\0';
 		if (merge_is_date(day))
-			ret = serve_day(conn, datadir, day, &status);
+			ret = serve_day(conn, st, day, &status);
 		else
 			ret = send_text(conn, 404, "not a date\n");
-	} else if ((status = dashboard_page(conn, url, datadir, &ret)) == 0) {
+	} else if ((status = dashboard_page(conn, url, st, &ret)) == 0) {
 		status = 404;
 		ret = send_text(conn, 404, "not found: GET /, /merged/ or "
 				"/merged/YYYY-MM-DD.json; POST "
@@ -240,7 +242,7 @@ static void add_to(cJSON *obj, const char *key, const char *day, double n)
 
 /* for_each_report calls FN for every report of the last DASH_MAX_DAYS
  * merged days (merging stale days first). */
-static int for_each_report(const char *datadir,
+static int for_each_report(struct store *st,
 			   void (*fn)(const struct tm__report *r,
 				      const char *day, void *arg),
 			   void *arg, cJSON *days_out)
@@ -249,23 +251,22 @@ static int for_each_report(const char *datadir,
 	size_t n;
 	int rc;
 
-	if ((rc = merge_list_days(datadir, &days, &n)))
+	if ((rc = st->ops->list_days(st, &days, &n)))
 		return rc;
 	for (size_t i = n > DASH_MAX_DAYS ? n - DASH_MAX_DAYS : 0; i < n;
 	     i++) {
-		char path[4200];
-		struct merge_result mr;
 		FILE *f;
+		int fd;
 		char *line = NULL;
 		size_t cap = 0;
 		ssize_t len;
 
-		if (merge_is_stale(datadir, days[i]))
-			merge_day(datadir, days[i], &mr);
-		snprintf(path, sizeof path, "%s/merged/%s.json", datadir,
-			 days[i]);
-		if (!(f = fopen(path, "re")))
+		if (st->ops->open_merged(st, days[i], &fd))
 			continue;
+		if (!(f = fdopen(fd, "r"))) {
+			close(fd);
+			continue;
+		}
 		if (days_out)
 			cJSON_AddItemToArray(days_out,
 					     cJSON_CreateString(days[i]));
@@ -405,7 +406,7 @@ static enum MHD_Result send_json(struct MHD_Connection *conn, cJSON *j,
 }
 
 static enum MHD_Result api_programs(struct MHD_Connection *conn,
-				    const char *datadir, int *status)
+				    struct store *st, int *status)
 {
 	cJSON *rows = cJSON_CreateObject(), *list = cJSON_CreateArray(), *r;
 
@@ -414,7 +415,7 @@ static enum MHD_Result api_programs(struct MHD_Connection *conn,
 		cJSON_Delete(list);
 		return MHD_NO;
 	}
-	for_each_report(datadir, add_program_row, rows, NULL);
+	for_each_report(st, add_program_row, rows, NULL);
 	while ((r = rows->child)) {
 		cJSON_DetachItemViaPointer(rows, r);
 		cJSON_AddItemToArray(list, r);
@@ -424,7 +425,7 @@ static enum MHD_Result api_programs(struct MHD_Connection *conn,
 }
 
 static enum MHD_Result api_program(struct MHD_Connection *conn,
-				   const char *datadir, const char *name,
+				   struct store *st, const char *name,
 				   int *status)
 {
 	struct prog_acc a = { name, cJSON_CreateObject(), cJSON_CreateObject(),
@@ -443,7 +444,7 @@ static enum MHD_Result api_program(struct MHD_Connection *conn,
 	}
 	cJSON_AddStringToObject(root, "Program", name);
 	days = cJSON_AddArrayToObject(root, "Days");
-	for_each_report(datadir, add_program_data, &a, days);
+	for_each_report(st, add_program_data, &a, days);
 	cJSON_AddItemToObject(root, "CrashesPerDay", a.per_day);
 	cJSON_AddItemToObject(root, "CrashesPerVersion", a.per_version);
 	cJSON_AddItemToObject(root, "Counters", a.counters);
@@ -473,7 +474,7 @@ static enum MHD_Result send_asset(struct MHD_Connection *conn,
 /* dashboard_page: the HTML page, its scripts and its data. Returns the
  * status sent, or 0 when URL is not one of them. */
 static int dashboard_page(struct MHD_Connection *conn, const char *url,
-			  const char *datadir, enum MHD_Result *ret)
+			  struct store *st, enum MHD_Result *ret)
 {
 	int status = 0;
 	size_t n = strlen(url);
@@ -499,7 +500,7 @@ static int dashboard_page(struct MHD_Connection *conn, const char *url,
 				 "collector host; apt install "
 				 "libjs-chart.js\n");
 	} else if (!strcmp(url, "/api/programs.json")) {
-		*ret = api_programs(conn, datadir, &status);
+		*ret = api_programs(conn, st, &status);
 	} else if (!strncmp(url, "/api/program/", 13) && n > 13 + 5 &&
 		   !strcmp(url + n - 5, ".json")) {
 		char *name = strndup(url + 13, n - 13 - 5);
@@ -508,7 +509,7 @@ static int dashboard_page(struct MHD_Connection *conn, const char *url,
 			*ret = MHD_NO;
 			return 500;
 		}
-		*ret = api_program(conn, datadir, name, &status);
+		*ret = api_program(conn, st, name, &status);
 		free(name);
 	}
 	return status;

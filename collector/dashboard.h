@@ -10,17 +10,19 @@
 #include <microhttpd.h>
 #include <stddef.h>
 
+struct store;
+
 /* main.c's request log line. */
 typedef void (*dashboard_log_fn)(const struct MHD_Connection *conn,
 				 const char *method, const char *url,
 				 int status, size_t len, const char *what);
 
-/* dashboard_serve answers the GET or HEAD of URL from DATADIR and logs
- * one line with LOG. A stale or missing merged day is merged first
+/* dashboard_serve answers the GET or HEAD of URL from the store ST and
+ * logs one line with LOG. A stale or missing merged day is merged first
  * (merge.c), so a reader always gets every report stored so far. Any
  * connection thread. */
 enum MHD_Result dashboard_serve(struct MHD_Connection *conn,
 				const char *method, const char *url,
-				const char *datadir, dashboard_log_fn log);
+				struct store *st, dashboard_log_fn log);
 
 #endif

@@ -4,9 +4,10 @@
  * Serves POST /upload/YYYY-MM-DD with libmicrohttpd (one thread per
  * connection): caps the body, validates it with the client's own report
  * and upload config code (check.c), stores it durably before answering
- * 200 (store.c), answers 429 with Retry-After over a configured rate, logs
- * one line per request and stops cleanly on SIGTERM or SIGINT with a
- * summary line. What a client may hold (slots per address, time per
+ * 200 (store.h: files or PostgreSQL), answers 503 with Retry-After while
+ * the store is unreachable, answers 429 with Retry-After over a
+ * configured rate, logs one line per request and stops cleanly on SIGTERM
+ * or SIGINT with a summary line. What a client may hold (slots per address, time per
  * request, memory for bodies) is limits.c's business. For tests, --script
  * makes the first requests fail in chosen ways (500, 400, 429, a hang).
  * Usage and protocol: docs/collector.md.
@@ -33,6 +34,7 @@
 #include "collector.h"
 #include "dashboard.h"
 #include "merge.h"
+#include "store.h"
 #include "fsutil.h"
 #include "limits.h"
 #include "tmwatch/common.h"
@@ -42,7 +44,7 @@
 struct options {
 	const char *addr;
 	unsigned port;
-	const char *data;
+	const char *data;	/* --store or --data: the store's spec */
 	const char *config;
 	const char *port_file;
 	const char *log_path;
@@ -70,6 +72,7 @@ static struct options opt = {
 	.max_inflight = 64u << 20,
 };
 static struct tm__upload_configs cfgs;
+static struct store *store;
 static FILE *logf;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t stop_cv = PTHREAD_COND_INITIALIZER;
@@ -78,7 +81,7 @@ static size_t script_pos;
 static double tokens;
 static struct timespec tokens_at;
 static atomic_ulong n_conn, n_req, n_stored, n_dup, n_rejected, n_limited,
-	n_busy;
+	n_busy, n_unavailable;
 
 /* Per-request state, hung on the connection by libmicrohttpd. */
 struct req {
@@ -294,7 +297,21 @@ static enum MHD_Result finish(struct MHD_Connection *conn, const char *method,
 		logline(conn, method, url, v.status, rq->len, v.reason);
 		return reply(conn, v.status, v.reason, v.status == 503);
 	}
-	rc = store_report(opt.data, v.week, v.key, rq->body, rq->len);
+	rc = store->ops->put(store, v.week, v.key, rq->body, rq->len);
+	if (rc == -EAGAIN) {
+		/* The database is unreachable: the client keeps the report
+		 * and retries; the store reconnects by itself. */
+		atomic_fetch_add(&n_unavailable, 1);
+		logline(conn, method, url, 503, rq->len, "store unreachable");
+		return reply(conn, 503, "store unreachable; retry later", 1);
+	}
+	if (rc == TM_EINVAL) {
+		atomic_fetch_add(&n_rejected, 1);
+		logline(conn, method, url, 400, rq->len, "refused by the "
+			"store: not valid UTF-8 JSON");
+		return reply(conn, 400, "invalid report: not valid UTF-8 "
+			     "JSON", 0);
+	}
 	if (rc < 0 && rc != -EEXIST) {
 		snprintf(what, sizeof what, "cannot store: %s",
 			 tm_strerror(rc));
@@ -348,7 +365,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 				 * deadline must not cut a long answer. */
 				limits_request_received(conn);
 				return dashboard_serve(conn, method, url,
-						       opt.data, logline);
+						       store, logline);
 			}
 			logline(conn, method, url, 404, 0, "not found");
 			return reply(conn, 404, "not found: POST "
@@ -501,14 +518,20 @@ static unsigned long num(const char *what, const char *s, unsigned long max)
 
 static void help(void)
 {
-	puts("usage: tmwatch-collector --data DIR --config DIRS [options]\n"
+	puts("usage: tmwatch-collector --store STORE --config DIRS "
+	     "[options]\n"
 	     "\n"
 	     "Receive tmwatch reports (POST /upload/YYYY-MM-DD) and store "
-	     "each as DIR/WEEK/X.json.\n"
+	     "each as DIR/WEEK/X.json\nor in PostgreSQL.\n"
 	     "\n"
 	     "  --addr ADDR          address to listen on (127.0.0.1)\n"
 	     "  --port N             port, 0 for any free one (8080)\n"
-	     "  --data DIR           where reports are stored (required)\n"
+	     "  --store file:DIR     store reports as files under DIR "
+	     "(--data DIR: the same)\n"
+	     "  --store postgresql://...  store them in PostgreSQL (a libpq "
+	     "URI; password\n"
+	     "                       from PGPASSFILE or ~/.pgpass, never in "
+	     "the URI)\n"
 	     "  --config DIRS        upload configs: ':'-separated files or "
 	     "directories (required)\n"
 	     "  --max-body BYTES     largest report accepted (4194304)\n"
@@ -526,8 +549,8 @@ static void help(void)
 	     "  --max-inflight BYTES memory for bodies in flight, then 503 "
 	     "(67108864)\n"
 	     "\n"
-	     "       tmwatch-collector merge --data DIR [--date "
-	     "YYYY-MM-DD]\n"
+	     "       tmwatch-collector merge --store STORE [--date "
+	     "YYYY-MM-DD] [--out DIR]\n"
 	     "\n"
 	     "GET / is a dashboard, GET /merged/ the merged dataset "
 	     "(docs/merged-dataset.md).\n"
@@ -543,6 +566,7 @@ static void parse_args(int argc, char **argv)
 		{ "addr", required_argument, NULL, 'a' },
 		{ "port", required_argument, NULL, 'p' },
 		{ "data", required_argument, NULL, 'd' },
+		{ "store", required_argument, NULL, 'S' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "max-body", required_argument, NULL, 'm' },
 		{ "rate", required_argument, NULL, 'r' },
@@ -567,7 +591,8 @@ static void parse_args(int argc, char **argv)
 		case 'a': opt.addr = optarg; break;
 		case 'p': opt.port = (unsigned)num("--port", optarg, 65535);
 			break;
-		case 'd': opt.data = optarg; break;
+		case 'd':
+		case 'S': opt.data = optarg; break;
 		case 'c': opt.config = optarg; break;
 		case 'm': opt.max_body = num("--max-body", optarg, 1u << 30);
 			break;
@@ -603,7 +628,7 @@ static void parse_args(int argc, char **argv)
 	if (optind < argc)
 		usage_error("unexpected argument '%s'", argv[optind]);
 	if (!opt.data || !opt.config)
-		usage_error("--data and --config are required");
+		usage_error("--store (or --data) and --config are required");
 	if (!opt.max_conns || !opt.per_ip || !opt.request_s)
 		usage_error("--max-conns, --max-conns-per-ip and "
 			    "--request-timeout must be at least 1");
@@ -632,9 +657,12 @@ int main(int argc, char **argv)
 	if (opt.log_path && !(logf = fopen(opt.log_path, "ae")))
 		die("cannot open log '%s': %s", opt.log_path,
 		    strerror(errno));
-	if (tm__fs_mkdirs(opt.data, 0755))
-		die("cannot create data directory '%s': %s", opt.data,
-		    strerror(errno));
+	{
+		char why[512];
+
+		if (store_open(opt.data, &store, why, sizeof why))
+			die("%s", why);
+	}
 	if (tm__uploadconfig_load_dirs(opt.config, &cfgs))
 		die("out of memory reading configs");
 	for (size_t i = 0; i < cfgs.nerrors; i++)
@@ -705,7 +733,7 @@ int main(int argc, char **argv)
 	       strchr(opt.addr, ':') ? "]" : "", opt.port);
 	fflush(stdout);
 
-	if (merge_daily_start(opt.data, logf, &mu))
+	if (merge_daily_start(store, logf, &mu))
 		die("cannot start the daily merge thread");
 	do {
 		if (sigwait(&set, &sig))
@@ -721,12 +749,15 @@ int main(int argc, char **argv)
 	timed_out = limits_stop();
 	fprintf(logf, "tmwatch-collector: stopped: %lu connections, %lu "
 		"requests, %lu stored, %lu duplicates, %lu rejected, %lu "
-		"rate-limited, %lu busy, %lu timed out\n",
+		"rate-limited, %lu busy, %lu timed out, %lu store "
+		"unreachable\n",
 		atomic_load(&n_conn), atomic_load(&n_req),
 		atomic_load(&n_stored), atomic_load(&n_dup),
 		atomic_load(&n_rejected), atomic_load(&n_limited),
-		atomic_load(&n_busy), timed_out);
+		atomic_load(&n_busy), timed_out,
+		atomic_load(&n_unavailable));
 	fflush(logf);
 	tm__uploadconfig_free_all(&cfgs);
+	store->ops->close(store);
 	return 0;
 }

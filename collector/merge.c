@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "fsutil.h"
+#include "store.h"
 #include "report.h"
 #include "tmwatch/common.h"
 
@@ -171,7 +172,7 @@ static int read_all(int dirfd, const char *name, char **buf, size_t *len)
 /* minify removes, in place, the whitespace between JSON tokens of a
  * valid document (strings are copied byte for byte, escapes included).
  * Returns the new length. */
-static size_t minify(char *s, size_t len)
+size_t merge_minify(char *s, size_t len)
 {
 	size_t o = 0;
 	int in_str = 0, esc = 0;
@@ -330,7 +331,7 @@ int merge_day(const char *datadir, const char *date,
 			continue;
 		}
 		tm__report_free(&r);
-		len = minify(body, len);
+		len = merge_minify(body, len);
 		out_put(o, body, len);
 		out_put(o, "\n", 1);
 		free(body);
@@ -433,7 +434,7 @@ static struct {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int running, stop;
-	const char *datadir;
+	struct store *store;
 	FILE *log;
 	pthread_mutex_t *logmu;
 } daily = { .mu = PTHREAD_MUTEX_INITIALIZER,
@@ -450,7 +451,8 @@ static void *daily_loop(void *arg)
 		struct timespec until;
 
 		pthread_mutex_unlock(&daily.mu);
-		merge_stale(daily.datadir, daily.log, daily.logmu);
+		daily.store->ops->merge_stale(daily.store, daily.log,
+					      daily.logmu);
 		pthread_mutex_lock(&daily.mu);
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec = (until.tv_sec / 86400 + 1) * 86400 + 60;
@@ -464,11 +466,11 @@ static void *daily_loop(void *arg)
 	return NULL;
 }
 
-int merge_daily_start(const char *datadir, FILE *log, pthread_mutex_t *mu)
+int merge_daily_start(struct store *st, FILE *log, pthread_mutex_t *mu)
 {
 	int rc;
 
-	daily.datadir = datadir;
+	daily.store = st;
 	daily.log = log;
 	daily.logmu = mu;
 	daily.stop = 0;
@@ -499,65 +501,134 @@ static int merge_usage(const char *fmt, const char *arg)
 	return 2;
 }
 
+/* export_day copies DAY's merged dataset from ST to OUT/DAY.json (temp,
+ * fsync, rename). 0 or -errno. */
+static int export_day(struct store *st, const char *day, const char *out)
+{
+	char path[4200], *buf = NULL;
+	size_t len = 0, cap = 0;
+	int fd, rc;
+
+	rc = st->ops->open_merged(st, day, &fd);
+	if (rc == -ENOENT) {
+		/* A day without reports is an empty file, as merge_day
+		 * writes it. */
+		rc = tm__fs_mkdirs(out, 0755);
+		snprintf(path, sizeof path, "%s/%s.json", out, day);
+		return rc ? rc : tm__fs_write_atomic(path, "", 0, 0644, 1);
+	}
+	if (rc)
+		return rc;
+	for (;;) {
+		ssize_t r;
+
+		if (len == cap) {
+			char *nb = realloc(buf, cap ? cap * 2 : 1 << 16);
+
+			if (!nb) {
+				rc = -ENOMEM;
+				break;
+			}
+			buf = nb;
+			cap = cap ? cap * 2 : 1 << 16;
+		}
+		r = read(fd, buf + len, cap - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			rc = -errno;
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	close(fd);
+	if (!rc && !(rc = tm__fs_mkdirs(out, 0755))) {
+		snprintf(path, sizeof path, "%s/%s.json", out, day);
+		rc = tm__fs_write_atomic(path, buf ? buf : "", len, 0644, 1);
+	}
+	free(buf);
+	return rc;
+}
+
 int merge_main(int argc, char **argv)
 {
-	const char *data = NULL, *date = NULL;
-	char **days = NULL;
+	const char *data = NULL, *date = NULL, *out = NULL;
+	struct store *st;
+	char **days = NULL, why[512];
 	size_t n = 0;
 	int rc, status = 0;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			puts("usage: tmwatch-collector merge --data DIR "
-			     "[--date YYYY-MM-DD]\n\n"
+			puts("usage: tmwatch-collector merge --store STORE "
+			     "[--date YYYY-MM-DD] [--out DIR]\n\n"
 			     "Merges the reports stored under DIR/DAY/ into "
 			     "DIR/merged/DAY.json\n(one report per line), for "
 			     "DAY or for every day. Re-running gives the\n"
-			     "same bytes. See docs/merged-dataset.md.");
+			     "same bytes. STORE is file:DIR (or --data DIR) or "
+			     "postgresql://...;\n--out DIR also exports each "
+			     "merged day as DIR/DAY.json.\n"
+			     "See docs/merged-dataset.md.");
 			return 0;
 		}
-		if (!strcmp(argv[i], "--data") && i + 1 < argc)
+		if ((!strcmp(argv[i], "--data") ||
+		     !strcmp(argv[i], "--store")) && i + 1 < argc)
 			data = argv[++i];
 		else if (!strcmp(argv[i], "--date") && i + 1 < argc)
 			date = argv[++i];
+		else if (!strcmp(argv[i], "--out") && i + 1 < argc)
+			out = argv[++i];
 		else
 			return merge_usage("unknown argument '%s'", argv[i]);
 	}
 	if (!data)
-		return merge_usage("%s", "--data is required");
+		return merge_usage("%s", "--store (or --data) is required");
 	if (date && !merge_is_date(date))
 		return merge_usage("--date: '%s' is not a date YYYY-MM-DD",
 				   date);
+	if (store_open(data, &st, why, sizeof why)) {
+		fprintf(stderr, "tmwatch-collector: merge: %s\n", why);
+		return 1;
+	}
 	if (date) {
 		days = malloc(sizeof *days);
 		if (!days || !(days[0] = strdup(date))) {
 			free(days);
 			fputs("tmwatch-collector: merge: out of memory\n",
 			      stderr);
+			st->ops->close(st);
 			return 1;
 		}
 		n = 1;
-	} else if ((rc = merge_list_days(data, &days, &n))) {
+	} else if ((rc = st->ops->list_days(st, &days, &n))) {
 		fprintf(stderr, "tmwatch-collector: cannot list the days in "
-			"'%s': %s; check --data\n", data, tm_strerror(rc));
+			"'%s': %s; check --store\n", st->name,
+			tm_strerror(rc));
+		st->ops->close(st);
 		return 1;
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct merge_result r;
 
-		rc = merge_day(data, days[i], &r);
+		rc = st->ops->merge_day(st, days[i], &r);
 		if (rc) {
-			fprintf(stderr, "tmwatch-collector: cannot merge '%s/"
-				"%s' into '%s/merged/%s.json': %s; check the "
-				"directory's permissions and free space\n",
-				data, days[i], data, days[i],
-				tm_strerror(rc));
+			fprintf(stderr, "tmwatch-collector: cannot merge day "
+				"%s of '%s': %s; check the store's "
+				"permissions and free space\n", days[i],
+				st->name, tm_strerror(rc));
 			status = 1;
 			continue;
 		}
 		printf("merged %s: %zu reports, %zu skipped, %zu bytes\n",
 		       days[i], r.nreports, r.nskipped, r.nbytes);
+		if (out && (rc = export_day(st, days[i], out))) {
+			fprintf(stderr, "tmwatch-collector: cannot export day "
+				"%s to '%s/%s.json': %s; check --out\n",
+				days[i], out, days[i], tm_strerror(rc));
+			status = 1;
+		}
 	}
 	merge_free_days(days, n);
+	st->ops->close(st);
 	return status;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* merge.h -- the merged dataset: each day's reports in one file.
  *
- * DATA/DAY/X.json (one stored report each, store.c) becomes
+ * DATA/DAY/X.json (one stored report each, store_file.c) becomes
  * DATA/merged/DAY.json: newline-delimited JSON, one report per line, in
  * the order of their file names, each report's bytes as stored with the
  * whitespace between tokens removed. DAY is the date of the upload path
@@ -52,13 +52,21 @@ void merge_free_days(char **days, size_t n);
  * not NULL. Returns how many days were merged, or -errno. */
 int merge_stale(const char *datadir, FILE *log, pthread_mutex_t *mu);
 
-/* merge_daily_start starts a thread that runs merge_stale at once and
+/* merge_minify removes, in place, the whitespace between the JSON tokens
+ * of a valid document (strings are copied byte for byte). Returns the new
+ * length. The merged dataset's lines are minified reports, whatever the
+ * store. */
+size_t merge_minify(char *s, size_t len);
+
+/* merge_daily_start starts a thread that runs ST's merge_stale at once and
  * then every day just after midnight UTC until merge_daily_stop. Returns
  * 0 or -errno. */
-int merge_daily_start(const char *datadir, FILE *log, pthread_mutex_t *mu);
+struct store;
+int merge_daily_start(struct store *st, FILE *log, pthread_mutex_t *mu);
 void merge_daily_stop(void);
 
-/* merge_main is `tmwatch-collector merge --data DIR [--date DAY]`: ARGV[0]
+/* merge_main is `tmwatch-collector merge --store STORE [--date DAY]
+ * [--out DIR]` (--data DIR is the file store): ARGV[0]
  * is "merge". Returns the exit status (0, 1 failure, 2 usage). */
 int merge_main(int argc, char **argv);
 

@@ -8,6 +8,7 @@ packages=(
   build-essential cmake pkg-config git
   libunwind-dev libcurl4-openssl-dev libcjson-dev libdw-dev libelf-dev
   libcmocka-dev libmicrohttpd-dev
+  libpq-dev postgresql-15     # the collector's PostgreSQL store and its tests
   clang libclang-rt-14-dev   # libFuzzer targets
   g++ binutils util-linux procps tmux python3 curl
   chromium libjs-chart.js    # the collector dashboard and its browser test

@@ -55,8 +55,10 @@ static void help(void)
 	     "tmwatch-collector)\nby stack ID, ranks them, maps frames to "
 	     "source lines and matches them to issues.\n"
 	     "\n"
-	     "  --data DIR|URL        collector --data directory, or its "
-	     "http(s):// base URL\n"
+	     "  --data DIR|URL        collector --data directory, its "
+	     "http(s):// base URL,\n"
+	     "                        or its PostgreSQL store "
+	     "(postgresql://...)\n"
 	     "  --program NAME        the program (required)\n"
 	     "  --days N              the last N days, today included (7)\n"
 	     "  --since DATE          from DATE (YYYY-MM-DD) instead\n"
@@ -623,7 +625,11 @@ int cmd_stacks_main(int argc, char **argv)
 	}
 	s.program = o.program;
 	s.prefix = o.prefix;
-	rc = stacks_load(&s, o.data, from, to, why, sizeof why);
+	if (!strncmp(o.data, "postgresql://", 13) ||
+	    !strncmp(o.data, "postgres://", 11))
+		rc = stacks_load_pg(&s, o.data, from, to, why, sizeof why);
+	else
+		rc = stacks_load(&s, o.data, from, to, why, sizeof why);
 	if (rc) {
 		msg_error("cannot read the merged data: %s", why);
 		goto out;

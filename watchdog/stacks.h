@@ -102,10 +102,16 @@ char *stacks_frame_func(const char *f);
  * S->nbad_lines and skipped. Returns 0 or -ENOMEM. */
 int stacks_read_merged(struct stacks_set *s, const char *day,
 		       const char *buf, size_t len);
+/* stacks_note_day records that DAY was read. 0 or -ENOMEM. */
+int stacks_note_day(struct stacks_set *s, const char *day);
 /* stacks_load reads the days FROM..TO (inclusive, YYYY-MM-DD) of SOURCE,
- * a directory (SOURCE/merged/DAY.json) or an http(s):// URL of a
- * collector (GET /merged/index.json, /merged/DAY.json). Missing days are
+ * a directory (SOURCE/merged/DAY.json), an http(s):// URL of a
+ * collector (GET /merged/index.json, /merged/DAY.json); a PostgreSQL
+ * store (postgresql://...) is stacks_load_pg's. Missing days are
  * skipped. Returns 0, or an error with a one-line reason in WHY. */
+/* stacks_pg.c: stacks_load for a postgresql:// URI. */
+int stacks_load_pg(struct stacks_set *s, const char *uri, const char *from,
+		   const char *to, char *why, size_t whycap);
 int stacks_load(struct stacks_set *s, const char *source, const char *from,
 		const char *to, char *why, size_t whycap);
 

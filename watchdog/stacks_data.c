@@ -3,7 +3,8 @@
  *
  * A source is a directory holding merged/DAY.json files (a collector's
  * --data, or a copy of it) or a collector's URL, read with
- * GET /merged/index.json and GET /merged/DAY.json (docs/merged-dataset.md).
+ * GET /merged/index.json and GET /merged/DAY.json (docs/merged-dataset.md);
+ * a PostgreSQL store is stacks_pg.c's.
  * Each line must be a report the client's own validator accepts
  * (lib/report.c); other lines are counted and skipped. One day is held in
  * memory at a time. Never prints.
@@ -93,7 +94,7 @@ int stacks_read_merged(struct stacks_set *s, const char *day,
 	return 0;
 }
 
-static int note_day(struct stacks_set *s, const char *day)
+int stacks_note_day(struct stacks_set *s, const char *day)
 {
 	if (s->ndays_read == s->ndays_alloc) {
 		size_t nc = s->ndays_alloc ? s->ndays_alloc * 2 : 32;
@@ -204,7 +205,7 @@ static int load_dir(struct stacks_set *s, const char *dir, const char *from,
 		rc = stacks_read_merged(s, days[i], buf, got);
 		free(buf);
 		if (!rc)
-			rc = note_day(s, days[i]);
+			rc = stacks_note_day(s, days[i]);
 	}
 	for (size_t i = 0; i < n; i++)
 		free(days[i]);
@@ -331,7 +332,7 @@ static int load_http(struct stacks_set *s, const char *base,
 		if (rc)
 			goto out;
 		if ((rc = stacks_read_merged(s, day, b.p ? b.p : "", b.len)) ||
-		    (rc = note_day(s, day))) {
+		    (rc = stacks_note_day(s, day))) {
 			snprintf(why, whycap, "out of memory");
 			goto out;
 		}

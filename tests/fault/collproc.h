@@ -7,6 +7,11 @@
  * mkcount.h); include it after <cmocka.h>, testutil.h and mkcount.h. The
  * collector binary is $TMWATCH_COLLECTOR. Every wait is bounded and fails
  * the test saying what did not happen.
+ *
+ * With $TMWATCH_TEST_PGHOST (a PostgreSQL socket directory, the cluster
+ * tests/pg/pgcluster.sh starts) the same tests run against the
+ * PostgreSQL store: each server directory gets its own database, created
+ * here, and stored() reads the reports table with psql.
  */
 #ifndef TMWATCH_COLLPROC_H
 #define TMWATCH_COLLPROC_H
@@ -31,7 +36,54 @@ struct collector {
 	char *log;		/* everything read from it so far */
 	size_t loglen;
 	char *data;
+	char *pguri;		/* the PostgreSQL store, or NULL */
+	char pgdb[24];
 };
+
+/* coll_pg_database names (and creates, once) the database of SRVDIR. */
+static inline void coll_pg_database(struct collector *c, const char *srvdir)
+{
+	const char *host = getenv("TMWATCH_TEST_PGHOST");
+	unsigned long long h = 0xcbf29ce484222325ull;
+	char cmd[1024];
+
+	for (const char *p = srvdir; *p; p++)
+		h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+	snprintf(c->pgdb, sizeof c->pgdb, "t%016llx", h);
+	c->pguri = malloc(strlen(host) + 128);
+	sprintf(c->pguri, "postgresql:///%s?host=%s&user=tmwatch", c->pgdb,
+		host);
+	/* Fails harmlessly when it exists already (a restarted collector). */
+	snprintf(cmd, sizeof cmd, "createdb -h '%s' -U tmwatch %s "
+		 ">/dev/null 2>&1", host, c->pgdb);
+	if (system(cmd) == -1)
+		fail_msg("cannot run createdb");
+}
+
+/* coll_psql runs SQL in C's database; the first line of output, malloc'd
+ * (NULL when psql fails). */
+static inline char *coll_psql(struct collector *c, const char *sql)
+{
+	char cmd[2048], *line = NULL;
+	size_t cap = 0;
+	FILE *f;
+
+	snprintf(cmd, sizeof cmd, "psql -X -At -h '%s' -U tmwatch -d %s -c "
+		 "\"%s\" 2>&1", getenv("TMWATCH_TEST_PGHOST"), c->pgdb, sql);
+	if (!(f = popen(cmd, "r")))
+		return NULL;
+	if (getline(&line, &cap, f) < 0) {
+		free(line);
+		line = NULL;
+	}
+	if (pclose(f) != 0) {
+		free(line);
+		return NULL;
+	}
+	if (line)
+		line[strcspn(line, "\n")] = '\0';
+	return line;
+}
 
 static inline long now_ms(void)
 {
@@ -98,15 +150,18 @@ static inline void coll_start(struct collector *c, const char *srvdir,
 
 	memset(c, 0, sizeof *c);
 	c->data = tu_path(srvdir, "data");
+	if (getenv("TMWATCH_TEST_PGHOST"))
+		coll_pg_database(c, srvdir);
 	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
 	assert_int_equal(pipe2(err, O_CLOEXEC), 0);
 	snprintf(portarg, sizeof portarg, "%d", port);
 	c->pid = fork();
 	assert_true(c->pid >= 0);
 	if (c->pid == 0) {
-		char *argv[32] = { getenv("TMWATCH_COLLECTOR"), "--data",
-				   c->data, "--config", (char *)srvdir, "--port",
-				   portarg };
+		char *argv[32] = { getenv("TMWATCH_COLLECTOR"),
+				   c->pguri ? "--store" : "--data",
+				   c->pguri ? c->pguri : c->data, "--config",
+				   (char *)srvdir, "--port", portarg };
 		int n = 7;
 		char *copy = extra ? strdup(extra) : NULL, *save, *t;
 
@@ -167,16 +222,29 @@ static inline void coll_free(struct collector *c)
 {
 	free(c->log);
 	free(c->data);
+	free(c->pguri);
 }
 
 /* stored lists the reports the collector stored: "WEEK/X.json" lines. */
 static inline size_t stored(struct collector *c, const char *week)
 {
-	char *dir = tu_path(c->data, week);
+	char *dir, sql[256], *out;
 	struct dirent *de;
-	DIR *d = opendir(dir);
+	DIR *d;
 	size_t n = 0;
 
+	if (c->pguri) {
+		snprintf(sql, sizeof sql, "SELECT count(*) FROM reports WHERE "
+			 "week = '%s'", week);
+		if (!(out = coll_psql(c, sql)))
+			fail_msg("psql cannot count the reports of %s in %s",
+				 week, c->pgdb);
+		n = strtoul(out, NULL, 10);
+		free(out);
+		return n;
+	}
+	dir = tu_path(c->data, week);
+	d = opendir(dir);
 	while (d && (de = readdir(d)))
 		if (strstr(de->d_name, ".json") && de->d_name[0] != '.')
 			n++;
@@ -188,10 +256,28 @@ static inline size_t stored(struct collector *c, const char *week)
 
 static inline char *stored_body(struct collector *c, const char *week)
 {
-	char *dir = tu_path(c->data, week), *path = NULL, *body;
+	char *dir, *path = NULL, *body;
 	struct dirent *de;
-	DIR *d = opendir(dir);
+	DIR *d;
 
+	if (c->pguri) {
+		char sql[256], *hex;
+		size_t n;
+
+		snprintf(sql, sizeof sql, "SELECT encode(body, 'hex') FROM "
+			 "reports WHERE week = '%s' ORDER BY x LIMIT 1", week);
+		hex = coll_psql(c, sql);
+		assert_non_null(hex);
+		n = strlen(hex) / 2;
+		body = malloc(n + 1);
+		for (size_t i = 0; i < n; i++)
+			sscanf(hex + 2 * i, "%2hhx", (unsigned char *)&body[i]);
+		body[n] = '\0';
+		free(hex);
+		return body;
+	}
+	dir = tu_path(c->data, week);
+	d = opendir(dir);
 	while (d && (de = readdir(d)))
 		if (strstr(de->d_name, ".json") && !path)
 			path = tu_path(dir, de->d_name);
