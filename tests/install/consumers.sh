@@ -34,11 +34,10 @@ cc -o "$d/user_pc" "$d/user.c" $(pkg-config --cflags --libs tmwatch) \
 	fail "pkg-config build failed"
 "$d/user_pc" || fail "pkg-config build does not run"
 
-# 2. The static archive, with its direct dependencies (the packages named
-# in Requires.private) linked as shared libraries, as Debian ships them.
+# 2. The static archive, by pkg-config --static: libtmwatch needs nothing
+# but libc, so nothing else may be named.
 cc -o "$d/user_static" "$d/user.c" $(pkg-config --cflags tmwatch) \
-	"$(pkg-config --variable=libdir tmwatch)/libtmwatch.a" \
-	$(pkg-config --libs libcurl libcjson libelf libdw) -lpthread -ldl ||
+	$(pkg-config --static --libs tmwatch | sed 's/-ltmwatch/-l:libtmwatch.a/') ||
 	fail "static build failed"
 "$d/user_static" || fail "static build does not run"
 
