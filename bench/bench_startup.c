@@ -9,7 +9,8 @@
  *   *_a             the same with libtmwatch.a
  *   peak RSS        of the counting program against the bare one
  *   stack counter   first tm_stack_counter_inc of a process (loads the
- *                   symbolizer module) and later ones, median of RUNS/10
+ *                   symbolizer module) and the mean of 5000 later ones
+ *                   at the same site, median of RUNS/10 processes
  * The store is a fresh directory, warmed by one run, so the figure is a
  * program's start on a day its counter file exists.
  *
@@ -169,7 +170,7 @@ int main(int argc, char **argv)
 	       (double)rss[COUNT] / (double)rss[BARE], rss[COUNT_A],
 	       (double)rss[COUNT_A] / (double)rss[BARE]);
 	printf("tm_stack_counter_inc, median of %d processes: first %.1f us "
-	       "(loads the symbolizer), later %.3f us\n", sruns,
+	       "(loads the symbolizer), later %.3f us (mean of 5000)\n", sruns,
 	       median(first, sruns), median(later, sruns));
 	{
 		char cmd[sizeof store + 16];

@@ -50,10 +50,10 @@ int main(int argc, char **argv)
 
 		site();
 		t1 = now_ns();
-		for (int i = 0; i < 100; i++)
+		for (int i = 0; i < 5000; i++)
 			site();
 		t2 = now_ns();
-		printf("%lld %lld\n", t1 - t0, (t2 - t1) / 100);
+		printf("%lld %lld\n", t1 - t0, (t2 - t1) / 5000);
 	}
 #endif
 	return argc > 1000;
