@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "stackname.h"
@@ -65,10 +66,39 @@ typedef char *symmod_name_fn(const char *prefix, void *const *pcs,
 static pthread_once_t symmod_once = PTHREAD_ONCE_INIT;
 static symmod_name_fn *symmod_name;
 
-/* Tries PATH; sets symmod_name when it is the module. */
-static int symmod_try(const char *path)
+/* Whether ST is owned by root or by us and writable by nobody else. */
+static int is_ours(const struct stat *st)
 {
-	void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	return (st->st_uid == 0 || st->st_uid == geteuid()) &&
+	       !(st->st_mode & (S_IWGRP | S_IWOTH));
+}
+
+/* Whether PATH (a regular file) and its directory are is_ours: a module
+ * found next to a program in a shared directory (/tmp) must not be
+ * someone else's. */
+static int is_trusted(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+
+	if (!slash || (size_t)(slash - path) >= sizeof dir ||
+	    stat(path, &st) != 0 || !S_ISREG(st.st_mode) || !is_ours(&st))
+		return 0;
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = '\0';
+	return stat(dir[0] ? dir : "/", &st) == 0 && is_ours(&st);
+}
+
+/* Tries PATH; sets symmod_name when it is the module. CHECKED: PATH
+ * must pass is_trusted (every path but the user's own variable). */
+static int symmod_try(const char *path, int checked)
+{
+	void *h;
+
+	if (checked && !is_trusted(path))
+		return 0;
+	h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 
 	if (!h)
 		return 0;
@@ -79,7 +109,8 @@ static int symmod_try(const char *path)
 /* Finds libtmwatch-sym.so: $TMWATCH_SYM_MODULE (not in setuid
  * programs), then next to the file holding libtmwatch (DIR/tmwatch/,
  * the installed layout, then DIR/, the build tree), then the configured
- * install path. */
+ * install path; a found file is loaded only when it and its directory
+ * belong to root or to us and nobody else may write them. */
 static void symmod_load(void)
 {
 	static const char name[] = "libtmwatch-sym.so";
@@ -92,7 +123,7 @@ static void symmod_load(void)
 	if (!dlopen || !dlsym || getauxval(AT_BASE) == 0)
 		return;
 	if (env && *env) {
-		symmod_try(env);
+		symmod_try(env, 0);
 		return;
 	}
 	if (dladdr && dladdr((void *)symmod_load, &info) &&
@@ -102,15 +133,15 @@ static void symmod_load(void)
 
 		if (snprintf(path, sizeof path, "%.*s/tmwatch/%s", dir,
 			     info.dli_fname, name) < (int)sizeof path &&
-		    symmod_try(path))
+		    symmod_try(path, 1))
 			return;
 		if (snprintf(path, sizeof path, "%.*s/%s", dir,
 			     info.dli_fname, name) < (int)sizeof path &&
-		    symmod_try(path))
+		    symmod_try(path, 1))
 			return;
 	}
 #ifdef TMWATCH_INSTALLED_SYM_MODULE
-	symmod_try(TMWATCH_INSTALLED_SYM_MODULE);
+	symmod_try(TMWATCH_INSTALLED_SYM_MODULE, 1);
 #endif
 }
 

@@ -6,7 +6,8 @@
  *   - a -g program gets DWARF names with +N line offsets, exactly;
  *   - a program stripped of debug info gets symbol-only frames;
  *   - libdw is not mapped before the first stack counter;
- *   - a fully static program (no dynamic loader) gets module-only frames.
+ *   - a fully static program (no dynamic loader) gets module-only frames;
+ *   - a module next to libtmwatch that another user owns is not loaded.
  * Each run uses a fresh store; examples/stack_counter_site.c counts one
  * site three times. $TMWATCH_SYM_MODULE is unset for the children, so the
  * module is found the way an installed program finds it.
@@ -31,17 +32,27 @@
 #define RUN_TIMEOUT_MS 60000
 #define HEX "\\+0x[0-9a-f]+"
 
+static char *run_site_env(const char *prog, const char *want_out,
+			  const char *extra_env);
+
 /* Runs example PROG in a fresh store and returns its one "test/site"
  * counter's name (malloc'd); fails unless it was counted 3 times and the
  * program printed WANT_OUT. */
 static char *run_site(const char *prog, const char *want_out)
+{
+	return run_site_env(prog, want_out, NULL);
+}
+
+/* run_site with EXTRA_ENV ("NAME=VALUE", may be NULL) for the child. */
+static char *run_site_env(const char *prog, const char *want_out,
+			  const char *extra_env)
 {
 	char *store = tu_fresh_store("inproc-store");
 	char *state = tu_tmpdir("inproc-state"), *xdg, *out = NULL, **names;
 	char *path = su_example(prog), **progs, *name;
 	char *argv[] = { path, NULL };
 	char *env[] = { NULL, "TMWATCH_SYM_MODULE", "LD_PRELOAD",
-			"TMWATCH_FD", NULL };
+			"TMWATCH_FD", (char *)extra_env, NULL };
 	uint64_t *values;
 	size_t n;
 	int st;
@@ -123,12 +134,59 @@ static void static_program_names_modules_only(void **s)
 	free(name);
 }
 
+/* Runs CMD (a shell line); fails the test unless it succeeds. */
+static void sh(const char *cmd)
+{
+	char *argv[] = { "sh", "-c", (char *)cmd, NULL };
+	char *err = NULL;
+	int st = tu_run(argv, NULL, NULL, &err, RUN_TIMEOUT_MS);
+
+	if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		fail_msg("'%s' failed: %s", cmd, err ? err : "");
+	free(err);
+}
+
+static void module_of_another_user_is_not_loaded(void **s)
+{
+	char *dir = tu_tmpdir("inproc-lib"), *cmd, *env, *name;
+	const char *lib = su_env_or_die("TMWATCH_SYM_MODULE");
+
+	(void)s;
+	/* libtmwatch.so.0 and the module side by side, found first through
+	 * LD_LIBRARY_PATH; the module belongs to nobody (65534). */
+	if (asprintf(&cmd, "d=$(dirname '%s') && cp \"$d\"/libtmwatch.so.0 "
+		     "'%s'/ && cp '%s' '%s'/libtmwatch-sym.so && chown "
+		     "65534:65534 '%s'/libtmwatch-sym.so", lib, dir, lib, dir,
+		     dir) < 0 ||
+	    asprintf(&env, "LD_LIBRARY_PATH=%s", dir) < 0)
+		fail();
+	sh(cmd);
+	name = run_site_env("stack_counter_site", "libdw before 0 after 0",
+			    env);
+	expect_name(name, "^test/site\n(stack_counter_site:" HEX "\n){3}");
+	free(name);
+	free(cmd);
+	/* The same file, ours again: loaded, and the watchdog's names. */
+	if (asprintf(&cmd, "chown 0:0 '%s'/libtmwatch-sym.so", dir) < 0)
+		fail();
+	sh(cmd);
+	name = run_site_env("stack_counter_site", "libdw before 0 after 1",
+			    env);
+	expect_name(name, "^test/site\ninner_site:\\+2," HEX);
+	free(name);
+	free(cmd);
+	free(env);
+	tu_rmrf(dir);
+	free(dir);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(debug_build_names_lines_exactly),
 		cmocka_unit_test(stripped_build_names_symbols_only),
 		cmocka_unit_test(static_program_names_modules_only),
+		cmocka_unit_test(module_of_another_user_is_not_loaded),
 	};
 
 	if (argc > 1)
