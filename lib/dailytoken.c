@@ -4,8 +4,8 @@
  * One copy of the rule for the three places that ask it: the light
  * watchdog deciding whether to start the daily job at all (watchdog/
  * daily.c, libc only: this file is part of the libc-only core), the
- * detached job itself (lib/upload.c), and the report builder that takes
- * the token (lib/report.c). Never prints.
+ * detached job itself (tool/upload.c), and the report builder that takes
+ * the token (tool/report.c). Never prints.
  */
 #define _GNU_SOURCE
 #include "dailytoken.h"

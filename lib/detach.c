@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* detach.c -- turn a forked child into a detached background job, for the
- * daily report and upload (lib/upload.c, watchdog/daily.c). libc only: part
+ * daily report and upload (tool/upload.c, watchdog/daily.c). libc only: part
  * of the core the light watchdog links. */
 #define _GNU_SOURCE
 #include "detach.h"

@@ -41,7 +41,8 @@ const char *tm_strerror(int code)
 		/* strerrordesc_np (glibc >= 2.32) is thread-safe; its text
 		 * starts with a capital, ours are lower-case so they read
 		 * well inside a message. */
-		static _Thread_local char buf[128];
+		static _Thread_local char buf[128]
+			__attribute__((tls_model("initial-exec")));
 		const char *s = strerrordesc_np(-code);
 		if (s) {
 			snprintf(buf, sizeof buf, "%s", s);

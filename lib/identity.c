@@ -5,23 +5,23 @@
  * (https://systemd.io/ELF_PACKAGE_METADATA/: owner "FDO", type 0xcafe1a7e,
  * NUL-padded JSON with a "version" key), else the caller's
  * TMWATCH_PROGRAM_VERSION, else the GNU build-id ("b" + 12 hex digits),
- * else "devel". The toolchain comes from .comment. Everything in the file
- * is untrusted: libelf and gelf_getnote bound-check the notes, and the
- * .comment walk never reads past its section. Runs whenever a monitored
- * process opens the store, so it touches only section headers, notes and
- * .comment (ELF_C_READ_MMAP: no copy of the file). A mapped file that
- * shrinks under us would raise SIGBUS; the kernel refuses writes to a
- * running executable (ETXTBSY), so callers read a file whose process is
- * alive (/proc/PID/exe, or their own). Never prints.
+ * else "devel". The toolchain comes from .comment.
+ *
+ * This file is libtmwatch's part (libc only): the rules, the note and
+ * .comment readers, and the calling process's own identity
+ * (tm__identity_self: its loaded PT_NOTE segments and four preads). The
+ * identity of another program's file, read with libelf, is the tool
+ * side's (tool/identity_elf.c), built on the same rules so both give one
+ * name. Notes are untrusted: the package note's JSON is read by a small
+ * bounded scanner of our own (tm__identity_note_version, fuzzed by
+ * tests/fuzz/fuzz_identity_note.c). Never prints.
  */
 #define _GNU_SOURCE
 #include "identity.h"
 
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <gelf.h>
-#include <libelf.h>
+#include <elf.h>
 #include <link.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -31,7 +31,7 @@
 
 #include "tmwatch/common.h"
 
-#define FDO_NOTE_TYPE 0xcafe1a7eu
+#define FDO_NOTE_TYPE TM__IDENTITY_FDO_NOTE_TYPE
 /* A package note is a few hundred bytes of JSON; anything larger is not
  * worth parsing on every store open. */
 #define FDO_NOTE_MAX 8192
@@ -200,35 +200,259 @@ void tm__identity_toolchain(const char *comment, size_t len, char *out,
 	tm__identity_sanitize(out);
 }
 
-/* What one pass over the notes found. */
-struct found {
-	char version[128];
-	unsigned char build_id[64];
-	size_t build_id_len;
-	int has_build_id;
+
+/* The package note's JSON, scanned without a JSON library: the first
+ * top-level "version" member's string value, decoded; the rest of the
+ * document is checked for shape (strings, nesting, literals) so a broken
+ * note gives no version, as a full parser would. Bounded by LEN and by a
+ * nesting depth of 32. */
+struct scan {
+	const char *p, *end;
 };
 
-/* Reads the FDO package note's "version" into F->version. */
-static void read_package_note(const char *desc, size_t size, struct found *f)
+static void scan_ws(struct scan *sc)
 {
-	cJSON *root, *v;
-
-	if (size == 0 || size > FDO_NOTE_MAX || f->version[0])
-		return;
-	root = cJSON_ParseWithLength(desc, strnlen(desc, size));
-	if (!root)
-		return;
-	v = cJSON_GetObjectItemCaseSensitive(root, "version");
-	if (cJSON_IsString(v) && v->valuestring && v->valuestring[0]) {
-		snprintf(f->version, sizeof f->version, "%s", v->valuestring);
-		tm__identity_sanitize(f->version);
-	}
-	cJSON_Delete(root);
+	while (sc->p < sc->end && (*sc->p == ' ' || *sc->p == '\t' ||
+				   *sc->p == '\n' || *sc->p == '\r'))
+		sc->p++;
 }
 
-/* Takes one note: the FDO package note or the GNU build-id. */
-static void take_note(uint32_t type, const char *name, size_t namesz,
-		      const char *desc, size_t descsz, struct found *f)
+static int hex4(const char *p, unsigned *out)
+{
+	unsigned v = 0;
+
+	for (int i = 0; i < 4; i++) {
+		char c = p[i];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v |= (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v |= (unsigned)(c - 'A' + 10);
+		else
+			return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Appends byte C to OUT (CAP) at *N, keeping room for the NUL; bytes past
+ * the room are dropped (the string is still scanned). */
+static void put(char *out, size_t cap, size_t *n, char c)
+{
+	if (out && *n + 1 < cap)
+		out[*n] = c;
+	(*n)++;
+}
+
+/* Scans a string at sc->p ('"'), decoding into OUT (may be NULL).
+ * Returns the decoded length, or -1 when malformed. */
+static long scan_string(struct scan *sc, char *out, size_t cap)
+{
+	size_t n = 0;
+
+	if (sc->p >= sc->end || *sc->p != '"')
+		return -1;
+	sc->p++;
+	while (sc->p < sc->end && *sc->p != '"') {
+		unsigned char c = (unsigned char)*sc->p++;
+		unsigned u, lo;
+
+		if (c < 0x20)
+			return -1;
+		if (c != '\\') {
+			put(out, cap, &n, (char)c);
+			continue;
+		}
+		if (sc->p >= sc->end)
+			return -1;
+		c = (unsigned char)*sc->p++;
+		switch (c) {
+		case '"': case '\\': case '/':
+			put(out, cap, &n, (char)c);
+			continue;
+		case 'b': put(out, cap, &n, '\b'); continue;
+		case 'f': put(out, cap, &n, '\f'); continue;
+		case 'n': put(out, cap, &n, '\n'); continue;
+		case 'r': put(out, cap, &n, '\r'); continue;
+		case 't': put(out, cap, &n, '\t'); continue;
+		case 'u': break;
+		default: return -1;
+		}
+		if (sc->end - sc->p < 4 || hex4(sc->p, &u) != 0)
+			return -1;
+		sc->p += 4;
+		if (u >= 0xdc00 && u <= 0xdfff)
+			return -1;
+		if (u >= 0xd800 && u <= 0xdbff) {
+			if (sc->end - sc->p < 6 || sc->p[0] != '\\' ||
+			    sc->p[1] != 'u' || hex4(sc->p + 2, &lo) != 0 ||
+			    lo < 0xdc00 || lo > 0xdfff)
+				return -1;
+			sc->p += 6;
+			u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
+		}
+		if (u < 0x80) {
+			put(out, cap, &n, (char)u);
+		} else if (u < 0x800) {
+			put(out, cap, &n, (char)(0xc0 | (u >> 6)));
+			put(out, cap, &n, (char)(0x80 | (u & 0x3f)));
+		} else if (u < 0x10000) {
+			put(out, cap, &n, (char)(0xe0 | (u >> 12)));
+			put(out, cap, &n, (char)(0x80 | ((u >> 6) & 0x3f)));
+			put(out, cap, &n, (char)(0x80 | (u & 0x3f)));
+		} else {
+			put(out, cap, &n, (char)(0xf0 | (u >> 18)));
+			put(out, cap, &n, (char)(0x80 | ((u >> 12) & 0x3f)));
+			put(out, cap, &n, (char)(0x80 | ((u >> 6) & 0x3f)));
+			put(out, cap, &n, (char)(0x80 | (u & 0x3f)));
+		}
+	}
+	if (sc->p >= sc->end)
+		return -1;
+	sc->p++;
+	if (out && cap)
+		out[n < cap ? n : cap - 1] = '\0';
+	return (long)n;
+}
+
+/* Skips one value of any kind. 0, or -1 when malformed or too deep. */
+static int scan_value(struct scan *sc, int depth)
+{
+	scan_ws(sc);
+	if (sc->p >= sc->end || depth > 32)
+		return -1;
+	if (*sc->p == '"')
+		return scan_string(sc, NULL, 0) < 0 ? -1 : 0;
+	if (*sc->p == '{' || *sc->p == '[') {
+		char close = *sc->p == '{' ? '}' : ']';
+
+		sc->p++;
+		scan_ws(sc);
+		if (sc->p < sc->end && *sc->p == close) {
+			sc->p++;
+			return 0;
+		}
+		for (;;) {
+			if (close == '}') {
+				scan_ws(sc);
+				if (scan_string(sc, NULL, 0) < 0)
+					return -1;
+				scan_ws(sc);
+				if (sc->p >= sc->end || *sc->p++ != ':')
+					return -1;
+			}
+			if (scan_value(sc, depth + 1) != 0)
+				return -1;
+			scan_ws(sc);
+			if (sc->p >= sc->end)
+				return -1;
+			if (*sc->p == close) {
+				sc->p++;
+				return 0;
+			}
+			if (*sc->p++ != ',')
+				return -1;
+		}
+	}
+	/* Numbers and true/false/null: a run of their characters. */
+	{
+		const char *start = sc->p;
+
+		while (sc->p < sc->end &&
+		       (strchr("+-.eE", *sc->p) ||
+			(*sc->p >= '0' && *sc->p <= '9') ||
+			(*sc->p >= 'a' && *sc->p <= 'z')))
+			sc->p++;
+		return sc->p > start ? 0 : -1;
+	}
+}
+
+static long scan_note(const char *json, size_t len, char *out, size_t cap)
+{
+	struct scan sc = { json, json + len };
+	long found = 0;
+	char key[16];
+
+	if (!out || cap == 0)
+		return -1;
+	out[0] = '\0';
+	scan_ws(&sc);
+	if (sc.p >= sc.end || *sc.p++ != '{')
+		return -1;
+	scan_ws(&sc);
+	if (sc.p < sc.end && *sc.p == '}')
+		return 0;
+	for (;;) {
+		long kn;
+
+		scan_ws(&sc);
+		kn = scan_string(&sc, key, sizeof key);
+		if (kn < 0)
+			return -1;
+		scan_ws(&sc);
+		if (sc.p >= sc.end || *sc.p++ != ':')
+			return -1;
+		scan_ws(&sc);
+		if (!found && kn == 7 && memcmp(key, "version", 8) == 0 &&
+		    sc.p < sc.end && *sc.p == '"') {
+			long vn = scan_string(&sc, out, cap);
+
+			if (vn < 0)
+				return -1;
+			/* An embedded NUL ends the value, as in C. */
+			found = (long)strlen(out);
+			if (found == 0)
+				found = -2; /* first match was "" */
+		} else if (scan_value(&sc, 1) != 0) {
+			return -1;
+		} else if (!found && kn == 7 && memcmp(key, "version", 8) == 0) {
+			found = -2; /* first "version" is not a string */
+		}
+		scan_ws(&sc);
+		if (sc.p >= sc.end)
+			return -1;
+		if (*sc.p == '}')
+			break;
+		if (*sc.p++ != ',')
+			return -1;
+	}
+	if (found <= 0)
+		out[0] = '\0';
+	return found > 0 ? found : 0;
+}
+
+long tm__identity_note_version(const char *json, size_t len, char *out,
+			       size_t cap)
+{
+	long r;
+
+	if (!out || cap == 0)
+		return -1;
+	r = scan_note(json, len, out, cap);
+	if (r < 0)
+		out[0] = '\0';
+	return r;
+}
+
+/* Reads the FDO package note's "version" into F->version. */
+static void read_package_note(const char *desc, size_t size,
+			      struct tm__identity_notes *f)
+{
+	if (size == 0 || size > FDO_NOTE_MAX || f->version[0])
+		return;
+	if (tm__identity_note_version(desc, strnlen(desc, size), f->version,
+				      sizeof f->version) > 0)
+		tm__identity_sanitize(f->version);
+	else
+		f->version[0] = '\0';
+}
+
+void tm__identity_take_note(uint32_t type, const char *name, size_t namesz,
+			    const char *desc, size_t descsz,
+			    struct tm__identity_notes *f)
 {
 	if (namesz != 4)
 		return;
@@ -243,86 +467,6 @@ static void take_note(uint32_t type, const char *name, size_t namesz,
 		f->build_id_len = n;
 		f->has_build_id = 1;
 	}
-}
-
-static void walk_notes(Elf_Data *data, struct found *f)
-{
-	size_t off = 0, next, name_off, desc_off;
-	GElf_Nhdr nh;
-	int count = 0;
-
-	if (!data || !data->d_buf)
-		return;
-	while (count++ < NOTES_MAX &&
-	       (next = gelf_getnote(data, off, &nh, &name_off,
-				    &desc_off)) > off) {
-		const char *name = (const char *)data->d_buf + name_off;
-		const char *desc = (const char *)data->d_buf + desc_off;
-
-		off = next;
-		take_note(nh.n_type, name, nh.n_namesz, desc, nh.n_descsz, f);
-	}
-}
-
-/* Walks the sections: notes and .comment. Returns the number of SHT_NOTE
- * sections seen, so a file without section headers (sstrip) falls back to
- * PT_NOTE segments. */
-static int walk_sections(Elf *elf, struct found *f, char *toolchain,
-			 size_t cap)
-{
-	size_t shstrndx = 0, n = 0;
-	int notes = 0, has_names;
-	Elf_Scn *scn = NULL;
-
-	has_names = elf_getshdrstrndx(elf, &shstrndx) == 0;
-	while (n++ < SECTIONS_MAX && (scn = elf_nextscn(elf, scn)) != NULL) {
-		GElf_Shdr sh;
-
-		if (!gelf_getshdr(scn, &sh))
-			continue;
-		if (sh.sh_type == SHT_NOTE) {
-			notes++;
-			walk_notes(elf_getdata(scn, NULL), f);
-		} else if (sh.sh_type == SHT_PROGBITS && has_names) {
-			const char *name = elf_strptr(elf, shstrndx,
-						      sh.sh_name);
-			Elf_Data *d;
-
-			if (!name || strcmp(name, ".comment") != 0)
-				continue;
-			d = elf_getdata(scn, NULL);
-			if (d && d->d_buf)
-				tm__identity_toolchain(d->d_buf, d->d_size,
-						       toolchain, cap);
-		}
-	}
-	return notes;
-}
-
-static void walk_segments(Elf *elf, struct found *f)
-{
-	size_t phnum = 0;
-
-	if (elf_getphdrnum(elf, &phnum) != 0)
-		return;
-	for (size_t i = 0; i < phnum && i < SECTIONS_MAX; i++) {
-		GElf_Phdr ph;
-
-		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_NOTE)
-			continue;
-		/* 8-aligned note segments use the GNU 8-byte layout. */
-		walk_notes(elf_getdata_rawchunk(elf, (int64_t)ph.p_offset,
-						ph.p_filesz,
-						ph.p_align == 8 ? ELF_T_NHDR8 :
-						ELF_T_NHDR), f);
-	}
-}
-
-static int elf_ready;
-
-static void elf_init(void)
-{
-	elf_ready = elf_version(EV_CURRENT) != EV_NONE;
 }
 
 /* Fills OUT->program from PATH's last component. */
@@ -346,9 +490,8 @@ static void set_program(const char *path, struct tm__identity *out)
 	tm__identity_sanitize_program(out->program);
 }
 
-/* Sets the defaults every identity starts from. */
-static void set_defaults(const char *path, const char *env_version,
-			 struct tm__identity *out)
+void tm__identity_defaults(const char *path, const char *env_version,
+			   struct tm__identity *out)
 {
 	memset(out, 0, sizeof *out);
 	set_program(path, out);
@@ -360,10 +503,8 @@ static void set_defaults(const char *path, const char *env_version,
 		 tm__identity_host_goarch());
 }
 
-/* The version rule once the notes are known: package note, else the
- * caller's env version (already in OUT), else "b" + build-id. */
-static void set_version(const struct found *f, const char *env_version,
-			struct tm__identity *out)
+void tm__identity_finish(const struct tm__identity_notes *f,
+			 const char *env_version, struct tm__identity *out)
 {
 	memcpy(out->build_id, f->build_id, f->build_id_len);
 	out->build_id_len = f->build_id_len;
@@ -379,49 +520,6 @@ static void set_version(const struct found *f, const char *env_version,
 	}
 }
 
-int tm__identity_from_elf(const char *path, int fd, const char *env_version,
-			  struct tm__identity *out)
-{
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
-	struct found f;
-	int own_fd = -1, r = 0;
-	Elf *elf = NULL;
-	GElf_Ehdr eh;
-
-	memset(&f, 0, sizeof f);
-	set_defaults(path, env_version, out);
-	if (fd < 0) {
-		if (!path)
-			return TM_EINVAL;
-		own_fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-		if (own_fd < 0)
-			return -errno;
-		fd = own_fd;
-	}
-	pthread_once(&once, elf_init);
-	if (!elf_ready) {
-		r = TM_ENOTELF;
-		goto out;
-	}
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!elf || elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh)) {
-		r = TM_ENOTELF;
-		goto out;
-	}
-	snprintf(out->goarch, sizeof out->goarch, "%s",
-		 tm__identity_goarch(eh.e_machine, eh.e_ident[EI_CLASS],
-				     eh.e_ident[EI_DATA]));
-	if (walk_sections(elf, &f, out->toolchain, sizeof out->toolchain) == 0)
-		walk_segments(elf, &f);
-	set_version(&f, env_version, out);
-out:
-	if (elf)
-		elf_end(elf);
-	if (own_fd >= 0)
-		close(own_fd);
-	return r;
-}
-
 /* The self path: notes come from the main program's loaded PT_NOTE
  * segments (no I/O), .comment from four preads of the executable. libelf's
  * first use in a process costs about 50 us, half the budget of a new
@@ -429,7 +527,7 @@ out:
 
 static int self_notes(struct dl_phdr_info *info, size_t size, void *arg)
 {
-	struct found *f = arg;
+	struct tm__identity_notes *f = arg;
 
 	(void)size;
 	/* The first object is the main program. */
@@ -456,8 +554,9 @@ static int self_notes(struct dl_phdr_info *info, size_t size, void *arg)
 			    nh->n_descsz > (size_t)(end - p) ||
 			    next > (size_t)(end - p))
 				break;
-			take_note(nh->n_type, p + name_off, nh->n_namesz,
-				  p + desc_off, nh->n_descsz, f);
+			tm__identity_take_note(nh->n_type, p + name_off,
+					       nh->n_namesz, p + desc_off,
+					       nh->n_descsz, f);
 			p += next;
 		}
 	}
@@ -518,14 +617,14 @@ int tm__identity_self(const char *env_version, struct tm__identity *out)
 {
 	char exe[4096];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	struct found f;
+	struct tm__identity_notes f;
 	int fd;
 
 	exe[n > 0 ? n : 0] = 0;
-	set_defaults(n > 0 ? exe : "unknown", env_version, out);
+	tm__identity_defaults(n > 0 ? exe : "unknown", env_version, out);
 	memset(&f, 0, sizeof f);
 	dl_iterate_phdr(self_notes, &f);
-	set_version(&f, env_version, out);
+	tm__identity_finish(&f, env_version, out);
 	fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;

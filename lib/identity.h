@@ -10,6 +10,7 @@
 #define TMWATCH_IDENTITY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct tm__identity {
 	char program[256];	/* executable file name (never the path) */
@@ -22,22 +23,6 @@ struct tm__identity {
 	unsigned char build_id[64];
 	size_t build_id_len;
 };
-
-/* tm__identity_from_elf fills *OUT for the executable at PATH. When FD is
- * >= 0 it is read instead of opening PATH (say /proc/PID/exe opened by the
- * watchdog while the process lived) and is left open; PATH then only gives
- * the program name (its last component, with a readlink " (deleted)"
- * suffix removed). ENV_VERSION (may be NULL) is TMWATCH_PROGRAM_VERSION,
- * used when the file has no package note. Every string is passed through
- * tm__identity_sanitize.
- * Returns 0; -errno when the file cannot be opened; TM_ENOTELF when it is
- * not an ELF file libelf can read. On error *OUT still holds the program
- * name and defaults (version ENV_VERSION or "devel", toolchain "unknown",
- * goarch of the machine we run on) so callers can count anyway.
- * Cost: a few microseconds (one open, one mmap, a walk of the section
- * headers); see docs/store-layout.md for the measured figure. */
-int tm__identity_from_elf(const char *path, int fd, const char *env_version,
-			  struct tm__identity *out);
 
 /* tm__identity_self fills *OUT for the calling process, as
  * tm__identity_from_elf would for /proc/self/exe, without libelf: notes
@@ -75,5 +60,45 @@ const char *tm__identity_host_goarch(void);
  * crt's). "unknown" when none is found. */
 void tm__identity_toolchain(const char *comment, size_t len, char *out,
 			    size_t cap);
+
+/* The type of the FDO package metadata note
+ * (https://systemd.io/ELF_PACKAGE_METADATA/). */
+#define TM__IDENTITY_FDO_NOTE_TYPE 0xcafe1a7eu
+
+/* What one pass over a program's notes found (tm__identity_take_note). */
+struct tm__identity_notes {
+	char version[128];
+	unsigned char build_id[64];
+	size_t build_id_len;
+	int has_build_id;
+};
+
+/* tm__identity_note_version puts the package note JSON's first top-level
+ * "version" string (LEN bytes at JSON, decoded, cut to CAP - 1 bytes and
+ * at an embedded NUL) into OUT and returns its length: 0 when the
+ * document has no usable "version" (OUT is ""), -1 when it is not a
+ * well-formed JSON object (OUT is ""). Untrusted input, fuzzed
+ * (tests/fuzz/fuzz_identity_note.c). */
+long tm__identity_note_version(const char *json, size_t len, char *out,
+			       size_t cap);
+
+/* tm__identity_take_note takes one ELF note (TYPE, NAME of NAMESZ bytes
+ * with its NUL, DESC of DESCSZ bytes) into F: the FDO package note's
+ * version, the first GNU build-id. Bounds are the caller's. */
+void tm__identity_take_note(uint32_t type, const char *name, size_t namesz,
+			    const char *desc, size_t descsz,
+			    struct tm__identity_notes *f);
+
+/* tm__identity_defaults sets *OUT to what every identity starts from:
+ * program from PATH's last component, version ENV_VERSION or "devel",
+ * toolchain "unknown", this host's GOARCH. */
+void tm__identity_defaults(const char *path, const char *env_version,
+			   struct tm__identity *out);
+
+/* tm__identity_finish applies the version rule once the notes F are
+ * known: package note, else ENV_VERSION (already in OUT), else "b" + the
+ * first 12 hex digits of the build-id. */
+void tm__identity_finish(const struct tm__identity_notes *f,
+			 const char *env_version, struct tm__identity *out);
 
 #endif

@@ -6,26 +6,41 @@
  * format (stackname.c), by the watchdog's naming rule (v2: system library
  * frames by exported name or soname, nothing below main or a thread's
  * start routine; tm__stackname_select). The stack comes from glibc's
- * backtrace(); names come from the crash symbolizer over this process's
- * own modules (symbolize.c). Each distinct (prefix, stack) is
- * symbolized once and then counted through a cached counter handle, so a
- * condition hit in a loop costs an unwind and a table lookup.
+ * backtrace(). Names come from the crash symbolizer, which needs libdw
+ * and so is not in libtmwatch: the first stack counter of a process
+ * dlopen()s libtmwatch-sym.so (tool/symmod.c), which names the frames
+ * with the very code the watchdog uses. Without it (a static program,
+ * or a missing module) frames are named by module and offset only
+ * (docs/stack-counters.md). Each distinct (prefix, stack) is named once
+ * and then counted through a cached counter handle, so a condition hit
+ * in a loop costs an unwind and a table lookup.
+ *
+ * dlopen and dlsym are weak references: a static program linking
+ * libtmwatch.a pulls no dynamic loader out of libc.a for this file.
  *
  * Any thread; not for signal handlers (backtrace and libdwfl allocate).
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
+#include <link.h>
+#include <limits.h>
 #include <execinfo.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "stackname.h"
-#include "symbolize.h"
 #include "tmwatch/counter.h"
+
+#pragma weak dlopen
+#pragma weak dlsym
+#pragma weak dladdr
 
 /* Deeper stacks are cut: the name keeps 16 frames anyway, and recursion
  * collapse needs only a few more to see a run. */
@@ -45,43 +60,163 @@ static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct stack_slot *cache[CACHE_SLOTS];
 static size_t cache_used;
 
-/* Builds the counter name for PREFIX and PCS (return addresses) into a
- * malloc'd string, with the crash symbolizer (symbolize.c): DWARF
- * names and +N line offsets where debug info is found, inline levels
- * as frames of their own, else symbol tables, else module names. */
-static char *stack_name(const char *prefix, void *const *pcs, size_t depth)
-{
-	uint64_t addr[STACK_DEPTH];
-	unsigned char exact[STACK_DEPTH] = { 0 };
-	struct tm__symbolizer *sym;
-	struct tm__symframes frames = { 0 };
-	struct tm__frame *kept;
-	char *name;
-	int r;
+typedef char *symmod_name_fn(const char *prefix, void *const *pcs,
+			      size_t depth);
 
-	if (tm__symbolize_open(0, &sym) != 0)
-		return NULL;
-	for (size_t i = 0; i < depth; i++)
-		addr[i] = (uint64_t)(uintptr_t)pcs[i];
+static pthread_once_t symmod_once = PTHREAD_ONCE_INIT;
+static symmod_name_fn *symmod_name;
+
+/* Whether ST is owned by root or by us and writable by nobody else. */
+static int is_ours(const struct stat *st)
+{
+	return (st->st_uid == 0 || st->st_uid == geteuid()) &&
+	       !(st->st_mode & (S_IWGRP | S_IWOTH));
+}
+
+/* Whether PATH (a regular file) and its directory are is_ours: a module
+ * found next to a program in a shared directory (/tmp) must not be
+ * someone else's. */
+static int is_trusted(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+
+	if (!slash || (size_t)(slash - path) >= sizeof dir ||
+	    stat(path, &st) != 0 || !S_ISREG(st.st_mode) || !is_ours(&st))
+		return 0;
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = '\0';
+	return stat(dir[0] ? dir : "/", &st) == 0 && is_ours(&st);
+}
+
+/* Tries PATH; sets symmod_name when it is the module. CHECKED: PATH
+ * must pass is_trusted (every path but the user's own variable). */
+static int symmod_try(const char *path, int checked)
+{
+	void *h;
+
+	if (checked && !is_trusted(path))
+		return 0;
+	h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+
+	if (!h)
+		return 0;
+	symmod_name = (symmod_name_fn *)dlsym(h, "tm__symmod_stack_name");
+	return symmod_name != NULL;
+}
+
+/* Finds libtmwatch-sym.so: $TMWATCH_SYM_MODULE (not in setuid
+ * programs), then next to the file holding libtmwatch (DIR/tmwatch/,
+ * the installed layout, then DIR/, the build tree), then the configured
+ * install path; a found file is loaded only when it and its directory
+ * belong to root or to us and nobody else may write them. */
+static void symmod_load(void)
+{
+	static const char name[] = "libtmwatch-sym.so";
+	const char *env = secure_getenv("TMWATCH_SYM_MODULE");
+	char path[PATH_MAX];
+	Dl_info info;
+
+	/* No dynamic loader (a static program): a module needing libdw
+	 * and libc.so cannot be loaded safely. */
+	if (!dlopen || !dlsym || getauxval(AT_BASE) == 0)
+		return;
+	if (env && *env) {
+		symmod_try(env, 0);
+		return;
+	}
+	if (dladdr && dladdr((void *)symmod_load, &info) &&
+	    info.dli_fname && strchr(info.dli_fname, '/')) {
+		const char *slash = strrchr(info.dli_fname, '/');
+		int dir = (int)(slash - info.dli_fname);
+
+		if (snprintf(path, sizeof path, "%.*s/tmwatch/%s", dir,
+			     info.dli_fname, name) < (int)sizeof path &&
+		    symmod_try(path, 1))
+			return;
+		if (snprintf(path, sizeof path, "%.*s/%s", dir,
+			     info.dli_fname, name) < (int)sizeof path &&
+		    symmod_try(path, 1))
+			return;
+	}
+#ifdef TMWATCH_INSTALLED_SYM_MODULE
+	symmod_try(TMWATCH_INSTALLED_SYM_MODULE, 1);
+#endif
+}
+
+struct mod_hit {
+	uintptr_t pc;
+	uintptr_t bias;
+	const char *name;
+	int found;
+};
+
+static int mod_of_pc(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct mod_hit *hit = arg;
+
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+
+		if (ph->p_type == PT_LOAD && hit->pc >= lo &&
+		    hit->pc < lo + ph->p_memsz) {
+			hit->bias = info->dlpi_addr;
+			hit->name = info->dlpi_name;
+			hit->found = 1;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* The fallback without the module: every frame by module file name and
+ * offset from its load bias (the last resort of rule v2's ladder), for
+ * the return address minus one, like the symbolizer. */
+static char *module_only_name(const char *prefix, void *const *pcs,
+			      size_t depth)
+{
+	struct tm__frame frames[STACK_DEPTH];
+	char exe[PATH_MAX], *name;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	const char *exe_base;
+
+	exe[n > 0 ? n : 0] = '\0';
+	exe_base = strrchr(exe, '/') ? strrchr(exe, '/') + 1 : "?";
+	for (size_t i = 0; i < depth; i++) {
+		struct mod_hit hit = { .pc = (uintptr_t)pcs[i] - 1 };
+		const char *mod = "?";
+
+		dl_iterate_phdr(mod_of_pc, &hit);
+		if (hit.found && hit.name && *hit.name)
+			mod = strrchr(hit.name, '/') ?
+				strrchr(hit.name, '/') + 1 : hit.name;
+		else if (hit.found)
+			mod = exe_base;
+		frames[i] = (struct tm__frame){
+			.module = mod,
+			.offset = hit.found ? hit.pc - hit.bias : hit.pc,
+		};
+	}
 	name = malloc(TM__STACKNAME_MAX_LEN + 1);
-	r = name ? tm__symbolize_pcs(sym, addr, exact, depth, &frames) :
-		-ENOMEM;
-	/* A partial result (-E2BIG) still names the innermost frames. The
-	 * watchdog's rule (stackname.h): same frames, same name. */
-	kept = r == -ENOMEM ? NULL : calloc(frames.n ? frames.n : 1,
-					   sizeof *kept);
-	if (!kept ||
-	    (name && tm__stackname_build(prefix, kept,
-					 tm__stackname_select(frames.frames,
-							      frames.n, kept),
-					 name, TM__STACKNAME_MAX_LEN + 1) < 0)) {
+	if (name && tm__stackname_build(prefix, frames, depth, name,
+					TM__STACKNAME_MAX_LEN + 1) < 0) {
 		free(name);
 		name = NULL;
 	}
-	free(kept);
-	tm__symframes_free(&frames);
-	tm__symbolize_close(sym);
 	return name;
+}
+
+/* Builds the counter name for PREFIX and PCS (return addresses) into a
+ * malloc'd string: by the symbolizer module when it loads, else by
+ * module and offset. */
+static char *stack_name(const char *prefix, void *const *pcs, size_t depth)
+{
+	pthread_once(&symmod_once, symmod_load);
+	if (symmod_name)
+		return symmod_name(prefix, pcs, depth);
+	return module_only_name(prefix, pcs, depth);
 }
 
 static struct stack_slot *find_slot(const char *prefix, void *const *pcs,

@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE
 #include "count.h"
+#include "identity_elf.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -29,6 +29,7 @@
 #include "count.h"
 #include "crash.h"
 #include "crashlog.h"
+#include "identity_elf.h"
 #include "mode.h"
 #include "modules.h"
 #include "msg.h"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* fuzz_demangle.c -- libFuzzer target for frame names from symbols,
- * tm__demangle_name (lib/demangle.c): Rust legacy and v0 symbols, Go
+ * tm__demangle_name (tool/demangle.c): Rust legacy and v0 symbols, Go
  * generic shapes and C++ names come from the symbol tables of any
  * binary a crashed process mapped, so they are untrusted.
  *

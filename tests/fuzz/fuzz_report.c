@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* fuzz_report.c -- libFuzzer target for the report JSON reader
- * (lib/report.c, tm__report_parse). Any input must be either rejected or
+ * (tool/report.c, tm__report_parse). Any input must be either rejected or
  * accepted; an accepted report must survive format and a second parse
  * unchanged, and filtering it must not fail. */
 #include <stdint.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* fuzz_symcache.c -- libFuzzer target for the symbolization cache reader,
- * tm__symcache_find / tm__symcache_next (lib/symcache.c).
+ * tm__symcache_find / tm__symcache_next (tool/symcache.c).
  *
  * The first 16 bytes of an input are the key looked up (module ident and
  * relative address, host order); the rest is the cache file's contents.

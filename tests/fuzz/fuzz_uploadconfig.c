@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* fuzz_uploadconfig.c -- libFuzzer target for the upload config reader
- * (lib/uploadconfig.c). Any input is rejected with a reason or accepted;
+ * (tool/uploadconfig.c). Any input is rejected with a reason or accepted;
  * an accepted config must answer every query without failing. */
 #include <stdint.h>
 #include <stdlib.h>

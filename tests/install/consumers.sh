@@ -34,11 +34,10 @@ cc -o "$d/user_pc" "$d/user.c" $(pkg-config --cflags --libs tmwatch) \
 	fail "pkg-config build failed"
 "$d/user_pc" || fail "pkg-config build does not run"
 
-# 2. The static archive, with its direct dependencies (the packages named
-# in Requires.private) linked as shared libraries, as Debian ships them.
+# 2. The static archive, by pkg-config --static: libtmwatch needs nothing
+# but libc, so nothing else may be named.
 cc -o "$d/user_static" "$d/user.c" $(pkg-config --cflags tmwatch) \
-	"$(pkg-config --variable=libdir tmwatch)/libtmwatch.a" \
-	$(pkg-config --libs libcurl libcjson libelf libdw) -lpthread -ldl ||
+	$(pkg-config --static --libs tmwatch | sed 's/-ltmwatch/-l:libtmwatch.a/') ||
 	fail "static build failed"
 "$d/user_static" || fail "static build does not run"
 
@@ -57,6 +56,27 @@ cmake -S "$d/cm" -B "$d/cm/b" -DCMAKE_PREFIX_PATH="$d/p" \
 cmake --build "$d/cm/b" >/dev/null || fail "CMake build failed"
 "$d/cm/b/user_cmake" || fail "CMake build does not run"
 
+# 4. A stack counter from the installed shared library: libtmwatch finds
+# the symbolizer module in LIBDIR/tmwatch and names the site with +N.
+cat > "$d/stack.c" <<'C'
+#include <tmwatch/tmwatch.h>
+__attribute__((noinline)) void user_site(void);
+__attribute__((noinline)) void user_site(void)
+{
+	tm_stack_counter_inc("user/bug");
+	__asm__ volatile("" ::: "memory");
+}
+int main(void)
+{
+	user_site();
+	return 0;
+}
+C
+cc -g -O0 -o "$d/user_stack" "$d/stack.c" $(pkg-config --cflags --libs tmwatch) \
+	-Wl,-rpath,"$(pkg-config --variable=libdir tmwatch)" ||
+	fail "stack counter build failed"
+env -u TMWATCH_SYM_MODULE "$d/user_stack" || fail "user_stack does not run"
+
 # Every build counted into its own program's file.
 out=$("$d/p/bin/tmwatch" telemetry dump) || fail "dump failed"
 for prog in user_pc user_static user_cmake; do
@@ -65,8 +85,10 @@ for prog in user_pc user_static user_cmake; do
 done
 n=$(echo "$out" | grep -c "^1	user/hit$")
 [ "$n" = 3 ] || fail "user/hit counted in $n files, want 3"
+echo "$out" | grep -A2 "^1	user/bug$" | grep -q "user_site:+2,+0x" ||
+	fail "the installed stack counter is not named by the symbolizer: $out"
 
-# 4. Library mode from the installed, relocated prefix: tm_crash_monitor_start
+# 5. Library mode from the installed, relocated prefix: tm_crash_monitor_start
 # finds P/bin/tmwatch next to libtmwatch.so (shared: PATH left alone) or on
 # PATH (libtmwatch.a: the program's own directory says nothing), says
 # nothing on stderr (TMWATCH_QUIET unset), and the crash is counted.

@@ -21,7 +21,7 @@
 
 #include <cmocka.h>
 
-#include "identity.h"
+#include "identity_elf.h"
 #include "testutil.h"
 #include "tmwatch/common.h"
 
@@ -445,6 +445,53 @@ static void running_program_counts_under_its_package_version(void **state)
 	free(tool);
 }
 
+/* The package note's JSON without a JSON library: the first top-level
+ * "version" string, decoded; a broken document gives none. */
+static void package_note_json_is_read_without_a_library(void **state)
+{
+	static const struct {
+		const char *json;
+		long ret;
+		const char *version;
+	} cases[] = {
+		{ "{\"type\":\"deb\",\"version\":\"1.2.3-1\"}", 7, "1.2.3-1" },
+		{ " { \"version\" : \"2.0\" } ", 3, "2.0" },
+		{ "{\"vers\\u0069on\":\"\\u00e9\\ud83d\\ude00\"}", 6,
+		  "\xc3\xa9\xf0\x9f\x98\x80" },
+		{ "{\"meta\":{\"version\":\"in\"},\"version\":\"top\"}", 3,
+		  "top" },
+		{ "{\"a\":[1,-2.5e3,true,null,{}],\"version\":\"x\"}", 1, "x" },
+		{ "{\"version\":\"first\",\"version\":\"second\"}", 5,
+		  "first" },
+		{ "{\"version\":5,\"version\":\"late\"}", 0, "" },
+		{ "{\"version\":\"\"}", 0, "" },
+		{ "{}", 0, "" },
+		{ "{\"version\":\"1.0\"", -1, "" },
+		{ "{\"version\":\"1.0\",}", -1, "" },
+		{ "{\"version\":\"a\\qb\"}", -1, "" },
+		{ "[{\"version\":\"1\"}]", -1, "" },
+		{ "{\"version\":\"1\",\"x\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+		  "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}", -1, "" },
+	};
+	char out[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		long r = tm__identity_note_version(cases[i].json,
+						   strlen(cases[i].json), out,
+						   sizeof out);
+
+		if (r != cases[i].ret || strcmp(out, cases[i].version) != 0)
+			fail_msg("%s: got %ld '%s', want %ld '%s'",
+				 cases[i].json, r, out, cases[i].ret,
+				 cases[i].version);
+	}
+	/* Cut to the buffer, still terminated. */
+	assert_int_equal(tm__identity_note_version(
+		"{\"version\":\"123456789\"}", 23, out, 4), 3);
+	assert_string_equal(out, "123");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -465,6 +512,7 @@ int main(void)
 		T(goarch_uses_go_spelling),
 		T(self_identity_matches_the_elf_reading),
 		T(running_program_counts_under_its_package_version),
+		T(package_note_json_is_read_without_a_library),
 #undef T
 	};
 

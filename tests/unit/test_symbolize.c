@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* test_symbolize.c -- lib/symbolize.c and lib/demangle.c on this very
+/* test_symbolize.c -- tool/symbolize.c and tool/demangle.c on this very
  * process: DWARF names with +N line offsets (expected lines from
  * __LINE__), inline chains, PCs in no module, and the name reduction
  * rules for C++ and clone suffixes.

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* test_symcache.c -- the symbolization cache's records (lib/symcache.c):
+/* test_symcache.c -- the symbolization cache's records (tool/symcache.c):
  * round trip, the last record winning, and every way a record can be
  * torn, edited or hostile; the file reads and appends (size cap, no
  * symlink, 0600 files in a 0700 directory).

@@ -5,7 +5,7 @@
  * endpoint and the programs, versions, counters and stacks it may receive
  * (DESIGN §8.2; format and rules in docs/upload-config.md). Nothing is ever
  * uploaded for a program no config names. The same parser serves the client
- * (lib/report.c, lib/upload.c) and tmwatch-collector, so both sides agree on
+ * (tool/report.c, tool/upload.c) and tmwatch-collector, so both sides agree on
  * what a config allows.
  *
  * Configs are untrusted input: every field is type- and range-checked, and

@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: MIT */
+/* bench_startup.c -- what linking libtmwatch costs a program's start-up
+ * (issue 12): posix_spawn + wait of startup_prog.c built several ways,
+ * all in this run, interleaved, medians over RUNS each (default 300):
+ *   linked / bare   links libtmwatch.so, never calls it (target <= 1.03)
+ *   count / bare    counts one event into a warm store (target <= 1.10)
+ *   emptylib / bare links an empty shared library: the dynamic loader's
+ *                   cost for any one library, the floor of "linked"
+ *   *_a             the same with libtmwatch.a
+ *   peak RSS        of the counting program against the bare one
+ *   stack counter   first tm_stack_counter_inc of a process (loads the
+ *                   symbolizer module) and the mean of 5000 later ones
+ *                   at the same site, median of RUNS/10 processes
+ * The store is a fresh directory, warmed by one run, so the figure is a
+ * program's start on a day its counter file exists.
+ *
+ * usage: bench_startup [RUNS]; finds startup_* next to itself.
+ */
+#define _GNU_SOURCE
+#include <limits.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+enum { BARE, EMPTYLIB, LINKED, COUNT, LINKED_A, COUNT_A, NPROG };
+static const char *const names[NPROG] = {
+	"startup_bare", "startup_emptylib", "startup_linked", "startup_count",
+	"startup_linked_a", "startup_count_a",
+};
+
+static double now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof *v, cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* Spawns PATH, waits; returns the wall time in us and *RSS_KB. OUT (may
+ * be NULL) gets the first line the program prints. */
+static double run(const char *path, long *rss_kb, char *out, size_t cap)
+{
+	char *argv[] = { (char *)path, NULL };
+	posix_spawn_file_actions_t fa;
+	struct rusage ru;
+	int p[2] = { -1, -1 }, st;
+	double t0, t;
+	pid_t pid;
+
+	posix_spawn_file_actions_init(&fa);
+	if (out) {
+		if (pipe(p) != 0)
+			exit(1);
+		posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+		posix_spawn_file_actions_addclose(&fa, p[0]);
+	}
+	t0 = now_us();
+	if (posix_spawn(&pid, path, &fa, NULL, argv, environ) != 0) {
+		fprintf(stderr, "bench_startup: cannot run %s; build the "
+			"bench targets first\n", path);
+		exit(1);
+	}
+	if (wait4(pid, &st, 0, &ru) != pid || !WIFEXITED(st) ||
+	    WEXITSTATUS(st) != 0) {
+		fprintf(stderr, "bench_startup: %s failed\n", path);
+		exit(1);
+	}
+	t = now_us() - t0;
+	posix_spawn_file_actions_destroy(&fa);
+	if (out) {
+		ssize_t n;
+
+		close(p[1]);
+		n = read(p[0], out, cap - 1);
+		out[n > 0 ? n : 0] = '\0';
+		close(p[0]);
+	}
+	if (rss_kb)
+		*rss_kb = ru.ru_maxrss;
+	return t;
+}
+
+int main(int argc, char **argv)
+{
+	int runs = argc > 1 ? atoi(argv[1]) : 300, sruns;
+	char dir[PATH_MAX], path[NPROG][PATH_MAX + 32], stack[PATH_MAX + 32];
+	char store[] = "/tmp/tmwatch-bench-startup-XXXXXX", line[128];
+	double *t[NPROG], med[NPROG], *first, *later;
+	long rss[NPROG] = { 0 }, r;
+	ssize_t n = readlink("/proc/self/exe", dir, sizeof dir - 1);
+
+	if (runs < 10 || n <= 0)
+		return 2;
+	dir[n] = '\0';
+	*strrchr(dir, '/') = '\0';
+	for (int k = 0; k < NPROG; k++) {
+		snprintf(path[k], sizeof path[k], "%s/%s", dir, names[k]);
+		t[k] = calloc((size_t)runs, sizeof(double));
+	}
+	snprintf(stack, sizeof stack, "%s/startup_stack", dir);
+	if (!mkdtemp(store))
+		return 2;
+	setenv("TMWATCH_DIR", store, 1);
+	setenv("TMWATCH_QUIET", "1", 1);
+	unsetenv("TMWATCH_DISABLE");
+	unsetenv("TMWATCH_TELEMETRY");
+	/* Warm: the counter files exist, the page cache holds the files. */
+	for (int k = 0; k < NPROG; k++)
+		run(path[k], NULL, NULL, 0);
+	run(stack, NULL, line, sizeof line);
+	for (int i = 0; i < runs; i++)
+		for (int k = 0; k < NPROG; k++) {
+			t[k][i] = run(path[k], &r, NULL, 0);
+			if (r > rss[k])
+				rss[k] = r;
+		}
+	for (int k = 0; k < NPROG; k++)
+		med[k] = median(t[k], runs);
+	sruns = runs / 10;
+	first = calloc((size_t)sruns, sizeof(double));
+	later = calloc((size_t)sruns, sizeof(double));
+	for (int i = 0; i < sruns; i++) {
+		long long f = 0, l = 0;
+
+		run(stack, NULL, line, sizeof line);
+		if (sscanf(line, "%lld %lld", &f, &l) != 2)
+			return 1;
+		first[i] = f / 1e3;
+		later[i] = l / 1e3;
+	}
+	printf("start-up, median of %d spawn+wait each (interleaved):\n",
+	       runs);
+	printf("  bare (no libtmwatch)        %8.1f us\n", med[BARE]);
+	printf("  an empty shared library     %8.1f us  ratio %.3f "
+	       "(the loader's floor)\n", med[EMPTYLIB],
+	       med[EMPTYLIB] / med[BARE]);
+	printf("  libtmwatch.so, never called %8.1f us  ratio %.3f "
+	       "(target <= 1.03; %.3f of the empty library)\n", med[LINKED],
+	       med[LINKED] / med[BARE], med[LINKED] / med[EMPTYLIB]);
+	printf("  libtmwatch.so, counts one   %8.1f us  ratio %.3f "
+	       "(target <= 1.10)\n", med[COUNT], med[COUNT] / med[BARE]);
+	printf("  libtmwatch.a, never called  %8.1f us  ratio %.3f "
+	       "(target <= 1.03)\n", med[LINKED_A], med[LINKED_A] / med[BARE]);
+	printf("  libtmwatch.a, counts one    %8.1f us  ratio %.3f "
+	       "(target <= 1.10)\n", med[COUNT_A], med[COUNT_A] / med[BARE]);
+	printf("peak RSS: bare %ld KiB, linked %ld KiB, counting %ld KiB "
+	       "(ratio %.3f), counting with libtmwatch.a %ld KiB (ratio "
+	       "%.3f)\n", rss[BARE], rss[LINKED], rss[COUNT],
+	       (double)rss[COUNT] / (double)rss[BARE], rss[COUNT_A],
+	       (double)rss[COUNT_A] / (double)rss[BARE]);
+	printf("tm_stack_counter_inc, median of %d processes: first %.1f us "
+	       "(loads the symbolizer), later %.3f us (mean of 5000)\n", sruns,
+	       median(first, sruns), median(later, sruns));
+	{
+		char cmd[sizeof store + 16];
+
+		snprintf(cmd, sizeof cmd, "rm -rf %s", store);
+		if (system(cmd) != 0)
+			return 1;
+	}
+	return 0;
+}
