@@ -56,6 +56,7 @@ struct tm__capture_state {
 	unsigned long reserve_dev, reserve_ino;
 	uintptr_t abort_lo, abort_hi; /* libc's abort(), or 0 (shim_abort.c) */
 	size_t sigframe_size;	/* AT_MINSIGSTKSZ: the kernel's frame */
+	int is_emulated;	/* under valgrind or the like: see die() */
 };
 
 /* Per thread: the shim's alternate stack and the program's own view of

@@ -463,6 +463,18 @@ static void die(int sig, siginfo_t *info, ucontext_t *uc)
 	/* Whatever the interrupted context blocked, the signal must get
 	 * through when sigreturn restores its mask. */
 	sigdelset(&uc->uc_sigmask, sig);
+	/* Under an emulator (tm__capture.is_emulated: valgrind) the signal
+	 * we queue reaches the emulator, not the program it runs: valgrind
+	 * takes a queued SIGSEGV with si_code > 0 for a fault of its own
+	 * and exits with an internal error. There a genuine fault returns
+	 * and recurs, which the emulator handles as bare, and any other
+	 * signal with si_code > 0 is sent plainly (SI_TKILL): the same
+	 * death, only the si_code differs. */
+	if (tm__capture.is_emulated && info->si_code > 0) {
+		if (refaults(sig, info))
+			return;
+		goto send;
+	}
 	/* Queue the same siginfo to this thread (allowed with any si_code
 	 * to oneself): it is delivered, with the default action, as soon as
 	 * sigreturn has restored the interrupted context, so the core holds
@@ -473,6 +485,7 @@ static void die(int sig, siginfo_t *info, ucontext_t *uc)
 		return;
 	if (refaults(sig, info))
 		return; /* the fault recurs: same si_code, exact core */
+send:
 	if (TM__SYS(SYS_tgkill, pid, tid, sig, 0, 0, 0) == 0)
 		return;
 	/* Last resort, still a death by SIGKILL rather than a survivor. */
