@@ -4,8 +4,9 @@
  * executable and libc again as data keeps its frames; a program whose
  * own fault handler raises the signal again (as Python's faulthandler
  * does) or aborts is counted as the fault it caught, exactly as the same
- * crash without the handler; real python3 -X faulthandler likewise; Go with
- * cgo and valgrind, when installed.
+ * crash without the handler, also on its own alternate stack, but a fault
+ * recovered with siglongjmp is not the crash of a later abort(); real
+ * python3 -X faulthandler likewise; Go with cgo; valgrind, dying as bare.
  *
  * Each crash runs bare too, and must die the same way under tmwatch.
  * Every stack counter read goes through su_counters, which also fails on
@@ -229,6 +230,66 @@ own_handler_raising_or_aborting_counts_the_fault_preload_only(
 	handler_reraises(PRELOAD, NULL);
 }
 
+/* Item: the crash is the delivery a handler was handling, wherever the
+ * handler ran, and only while it runs (preload/capture_handler.c "the
+ * crash a handler handles"): a handler on the program's own alternate
+ * stack that re-raises counts the fault; a fault recovered with
+ * siglongjmp (on the thread stack, on the alternate stack) is over, and
+ * an abort() after it counts as the abort alone. */
+static void handler_live_fault(enum mode mode)
+{
+	static const char *const fault[] = {
+		SU_F("write_null", 2), "*.+", NULL
+	};
+	static const char *const gave_up[] = {
+		SU_F("give_up", 5), "*.+", NULL
+	};
+	char *prog = su_example("crash_handler_live_fault");
+	char *none[] = { prog, "none", NULL };
+	char *alt[] = { prog, "altstack", NULL };
+	char *ab[] = { prog, "abort", NULL };
+	char *rec[] = { prog, "recovered", NULL };
+	char *reca[] = { prog, "recovered_altstack", NULL };
+	struct run n, a, b, r, ra;
+
+	run_crash(mode, none, NULL, &n);
+	run_crash(mode, alt, NULL, &a);
+	run_crash(mode, ab, NULL, &b);
+	run_crash(mode, rec, NULL, &r);
+	run_crash(mode, reca, NULL, &ra);
+	expect_signal(&n, SIGSEGV, "crash_handler_live_fault none");
+	expect_signal(&a, SIGSEGV, "crash_handler_live_fault altstack");
+	expect_signal(&b, SIGABRT, "crash_handler_live_fault abort");
+	expect_signal(&r, SIGABRT, "crash_handler_live_fault recovered");
+	expect_signal(&ra, SIGABRT,
+		      "crash_handler_live_fault recovered_altstack");
+	expect_lines(&n, "crash_handler_live_fault none", fault);
+	expect_lines(&b, "crash_handler_live_fault abort", gave_up);
+	expect_same(&a, &n, "crash_handler_live_fault altstack");
+	expect_same(&r, &b, "crash_handler_live_fault recovered");
+	expect_same(&ra, &b, "crash_handler_live_fault recovered_altstack");
+	run_free(&n);
+	run_free(&a);
+	run_free(&b);
+	run_free(&r);
+	run_free(&ra);
+	free(prog);
+}
+
+static void handled_fault_is_the_crash_only_while_handled_wrapper(
+	void **state)
+{
+	(void)state;
+	handler_live_fault(WRAPPER);
+}
+
+static void handled_fault_is_the_crash_only_while_handled_preload_only(
+	void **state)
+{
+	(void)state;
+	handler_live_fault(PRELOAD);
+}
+
 /* The real thing: CPython's faulthandler, as pytest enables it. */
 static void python_faulthandler_counts_the_fault_wrapper(void **state)
 {
@@ -378,6 +439,10 @@ int main(int argc, char **argv)
 		own_handler_raising_or_aborting_counts_the_fault_libdw_wrapper),
 		cmocka_unit_test(
 		own_handler_raising_or_aborting_counts_the_fault_preload_only),
+		cmocka_unit_test(
+		handled_fault_is_the_crash_only_while_handled_wrapper),
+		cmocka_unit_test(
+		handled_fault_is_the_crash_only_while_handled_preload_only),
 		cmocka_unit_test(python_faulthandler_counts_the_fault_wrapper),
 		cmocka_unit_test(
 		valgrind_crash_is_counted_for_the_client_program_wrapper),
