@@ -150,6 +150,7 @@ struct call {
 	unsigned long handler_mask;	/* ours: everything blocked */
 	uintptr_t target;		/* ELSEWHERE: its stack pointer */
 	uintptr_t target_lo;		/* and that stack's low end, or 0 */
+	int kill_sig;			/* what the process dies of */
 	int is_narrowed;
 	stack_t during, after;		/* registered alternate stacks */
 };
@@ -540,7 +541,8 @@ static void sleep_ms(long ms)
 
 /* One thread reports; another crashing thread waits (bounded) for the
  * process to die of the first one's signal, then dies of its own. */
-static void report(int sig, siginfo_t *info, ucontext_t *uc)
+static void report(int sig, siginfo_t *info, ucontext_t *uc,
+		   int kill_sig)
 {
 	int me = tm__sys_gettid();
 	int prev = 0;
@@ -572,6 +574,8 @@ static void report(int sig, siginfo_t *info, ucontext_t *uc)
 		(void)TM__SYS(SYS_prctl, PR_SET_PTRACER,
 			      tm__capture.watchdog_pid, 0, 0, 0, 0);
 	len = tm__capture_record_fill(sig, info, uc);
+	if (kill_sig != sig)
+		tm__capture.rec->kill_signo = kill_sig;
 	(void)tm__capture_channel_report(tm__capture.rec, len,
 					 tm__capture.ack_timeout_ms);
 }
@@ -580,7 +584,7 @@ static void report_elsewhere(void *p)
 {
 	struct call *c = p;
 
-	report(c->sig, c->info, c->uc);
+	report(c->sig, c->info, c->uc, c->kill_sig);
 }
 
 /* Reports from the shim's own stack when the kernel delivered onto the
@@ -595,7 +599,7 @@ static void report_on_own_stack(struct call *c)
 		tm__capture_stack_call(c, report_elsewhere,
 				       (uintptr_t)t->alt_lo + t->alt_size);
 	else
-		report(c->sig, c->info, c->uc);
+		report(c->sig, c->info, c->uc, c->kill_sig);
 }
 
 /* Restores the default action and arranges the original death. */
@@ -659,6 +663,7 @@ void tm__capture_handler(int sig, siginfo_t *info, void *ucv)
 	c.info = info;
 	c.uc = uc;
 	c.act = tm__capture.prog[sig];
+	c.kill_sig = sig;
 	c.handler_mask = cur;
 	if (tm__capture_thread.alt_lo)
 		drop_abandoned(UC_SP(uc));

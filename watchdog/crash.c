@@ -268,7 +268,10 @@ static void count_stack(const struct crash_options *opt,
 	/* No frames at all still names the crash: crash/crash alone. */
 	if (name_crash(fr.frames, fr.n, name, sizeof name) < 0)
 		snprintf(name, sizeof name, "%s", NAME_CRASH_PREFIX);
-	name_signal(rec->hdr.signo, sig, sizeof sig);
+	/* The signal that killed: a handler's abort() after the fault it
+	 * handled is counted as the fault, with crash/signal:SIGABRT. */
+	name_signal(rec->hdr.kill_signo ? rec->hdr.kill_signo :
+		    rec->hdr.signo, sig, sizeof sig);
 	ci.count_result = count_add_why(&id, name, bad, sizeof bad);
 	ci.count_bad = bad;
 	(void)count_add(&id, sig);

@@ -97,6 +97,23 @@ static void run_crash(enum mode mode, char *const *argv, const char *extra,
 	su_free_list(names, n);
 	su_free_list(progs, n);
 	free(values);
+	/* crash/signal: names the signal that killed, even when the crash
+	 * counted is the fault a handler handled before it aborted. */
+	if (r->name && WIFSIGNALED(r->watched)) {
+		char want[64];
+
+		snprintf(want, sizeof want, "crash/signal:SIG%s",
+			 sigabbrev_np(WTERMSIG(r->watched)));
+		n = su_counters(store, "crash/signal:", &names, &values,
+				&progs);
+		if (n != 1 || strcmp(names[0], want) != 0)
+			fail_msg("'%s': %zu crash/signal counters (first '%s'), "
+				 "expected one, '%s'", argv[0], n,
+				 n ? names[0] : "", want);
+		su_free_list(names, n);
+		su_free_list(progs, n);
+		free(values);
+	}
 	free(pre);
 	free(xdg);
 	tu_rmrf(store);
