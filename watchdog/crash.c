@@ -284,6 +284,7 @@ static void count_stack(const struct crash_options *opt,
 	ci.tid = rec->hdr.tid;
 	ci.thread_name = rec->thread_name;
 	ci.signo = rec->hdr.signo;
+	ci.kill_signo = rec->hdr.kill_signo;
 	ci.si_code = rec->hdr.si_code;
 	ci.is_sent = rec->is_sent;
 	ci.sender_pid = rec->hdr.sender_pid;
