@@ -69,7 +69,6 @@ struct tm__capture_state {
 struct tm__capture_live {
 	uintptr_t lo, top;	/* the handler runs in [lo, top); lo 0: ? */
 	uintptr_t cookie;	/* the word at top while it runs */
-	int tid;
 	int sig;
 	siginfo_t *info;
 	void *uc;

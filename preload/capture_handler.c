@@ -243,7 +243,10 @@ static enum where choose_stack(struct call *c)
  * behind: an entry counts only while the interrupted stack pointer of a
  * new signal lies below that word on the same stack, the word is
  * unchanged, and the ucontext still holds the delivery's PC and SP; the
- * others are dropped as soon as a crash signal arrives. The watchdog's
+ * others are dropped as soon as a crash signal arrives. (A child forked
+ * inside the handler is inside its copy too, and inherits the entry.)
+ * No system call while noting: a program may take its own crash
+ * signals at a high rate (bench/bench_handler_chain). The watchdog's
  * search for the delivery's signal frame (watchdog/unwind.c) remains for
  * what this cannot see: a handler installed behind the interposers, more
  * than TM__CAPTURE_LIVE_DEPTH nested deliveries, a stack switched by the
@@ -266,7 +269,7 @@ static int is_live(const struct tm__capture_live *f, uintptr_t isp)
 	const ucontext_t *uc = f->uc;
 	uintptr_t w = 0, pc = 0, sp = 0;
 
-	if (isp >= f->top || isp < f->lo || f->tid != tm__sys_gettid())
+	if (isp >= f->top || isp < f->lo)
 		return 0;
 	return read_self(&w, f->top, sizeof(w)) == (long)sizeof(w) &&
 	       w == f->cookie &&
@@ -302,7 +305,6 @@ static int push_live(const struct call *c, volatile uintptr_t *cookie,
 	f->lo = lo;
 	f->top = (uintptr_t)cookie;
 	f->cookie = *cookie;
-	f->tid = tm__sys_gettid();
 	f->sig = c->sig;
 	f->info = c->info;
 	f->uc = c->uc;
