@@ -33,7 +33,7 @@
 #define RUN_TIMEOUT_MS 60000
 #define ARGS_MAX 16
 
-enum mode { WRAPPER, PRELOAD };
+enum mode { WRAPPER, PRELOAD, LIBRARY };
 
 struct run {
 	int bare;		/* wait status of the bare run */
@@ -44,7 +44,9 @@ struct run {
 
 /* Runs ARGV (argv[0] a path, NULL-terminated) bare, then under tmwatch in
  * MODE with a fresh store, with EXTRA ("NAME=VALUE" or NULL) in the
- * environment of both. Fails unless both end within the bound. */
+ * environment of both. Fails unless both end within the bound. LIBRARY:
+ * ARGV is a program that calls tm_crash_monitor_start itself, run bare
+ * with TMWATCH_DISABLE=1. */
 static void run_crash(enum mode mode, char *const *argv, const char *extra,
 		      struct run *r)
 {
@@ -60,7 +62,10 @@ static void run_crash(enum mode mode, char *const *argv, const char *extra,
 	if (asprintf(&xdg, "XDG_STATE_HOME=%s", state) < 0)
 		fail();
 	env[3] = xdg;
+	if (mode == LIBRARY)
+		env[5] = "TMWATCH_DISABLE=1";
 	r->bare = tu_run(argv, env, NULL, NULL, RUN_TIMEOUT_MS);
+	env[5] = mode == LIBRARY ? "TMWATCH_DISABLE" : NULL;
 	if (r->bare == -1)
 		fail_msg("'%s' run bare did not end within %d ms", argv[0],
 			 RUN_TIMEOUT_MS);
@@ -69,6 +74,8 @@ static void run_crash(enum mode mode, char *const *argv, const char *extra,
 			     su_env_or_die("TMWATCH_SHIM")) < 0)
 			fail();
 		env[2] = pre;
+		r->watched = tu_run(argv, env, NULL, NULL, RUN_TIMEOUT_MS);
+	} else if (mode == LIBRARY) {
 		r->watched = tu_run(argv, env, NULL, NULL, RUN_TIMEOUT_MS);
 	} else {
 		wargv[n++] = (char *)su_env_or_die("TMWATCH_BIN");
@@ -307,6 +314,54 @@ static void handled_fault_is_the_crash_only_while_handled_preload_only(
 	handler_live_fault(PRELOAD);
 }
 
+/* Item: the same from a thread; in library mode the thread has no
+ * alternate stack of tmwatch's and the handler runs where tmwatch's
+ * does (capture_handler.c's IN_PLACE), and only its abort() can be
+ * recorded. */
+static void thread_handler(enum mode mode)
+{
+	static const char *const fault[] = {
+		SU_F("write_null", 2), SU_F("run", 3), "*.+", NULL
+	};
+	char *prog = su_example(mode == LIBRARY ?
+				"crash_thread_handler_raises_libmode" :
+				"crash_thread_handler_raises");
+	char *none[] = { prog, "none", NULL };
+	char *with[] = { prog, NULL };
+	char *ab[] = { prog, "abort", NULL };
+	struct run n, h, a;
+
+	run_crash(mode, none, NULL, &n);
+	run_crash(mode, with, NULL, &h);
+	run_crash(mode, ab, NULL, &a);
+	expect_signal(&n, SIGSEGV, "crash_thread_handler_raises none");
+	expect_signal(&h, SIGSEGV, "crash_thread_handler_raises");
+	expect_signal(&a, SIGABRT, "crash_thread_handler_raises abort");
+	expect_lines(&n, "crash_thread_handler_raises none", fault);
+	/* Library mode has no interposers: the handler's sigaction back to
+	 * SIG_DFL replaces tmwatch's, and its raise() kills unrecorded
+	 * (docs/modes.md); abort() still reaches tmwatch's SIGABRT one. */
+	if (mode != LIBRARY)
+		expect_same(&h, &n, "crash_thread_handler_raises");
+	expect_same(&a, &n, "crash_thread_handler_raises abort");
+	run_free(&n);
+	run_free(&h);
+	run_free(&a);
+	free(prog);
+}
+
+static void thread_handler_raising_counts_the_fault_wrapper(void **state)
+{
+	(void)state;
+	thread_handler(WRAPPER);
+}
+
+static void thread_handler_raising_counts_the_fault_library(void **state)
+{
+	(void)state;
+	thread_handler(LIBRARY);
+}
+
 /* The real thing: CPython's faulthandler, as pytest enables it. */
 static void python_faulthandler_counts_the_fault_wrapper(void **state)
 {
@@ -460,6 +515,10 @@ int main(int argc, char **argv)
 		handled_fault_is_the_crash_only_while_handled_wrapper),
 		cmocka_unit_test(
 		handled_fault_is_the_crash_only_while_handled_preload_only),
+		cmocka_unit_test(
+		thread_handler_raising_counts_the_fault_wrapper),
+		cmocka_unit_test(
+		thread_handler_raising_counts_the_fault_library),
 		cmocka_unit_test(python_faulthandler_counts_the_fault_wrapper),
 		cmocka_unit_test(
 		valgrind_crash_is_counted_for_the_client_program_wrapper),
