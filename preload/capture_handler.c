@@ -279,7 +279,7 @@ static int is_live(const struct tm__capture_live *f, uintptr_t isp)
 		       (long)sizeof(sp) && sp == f->sp;
 }
 
-/* Forgets the faults whose handler was left: see above. */
+/* Forgets the deliveries whose handler was left: see above. */
 static void drop_dead_live(uintptr_t isp)
 {
 	struct tm__capture_thread *t = &tm__capture_thread;
