@@ -25,6 +25,10 @@
 /* Program handlers running on another stack than ours, nested, that one
  * thread keeps track of (capture_handler.c). */
 #define TM__CAPTURE_CALL_DEPTH 8
+/* Crash signals whose program handler is running, nested, that one
+ * thread keeps track of (capture_handler.c, "the crash a handler
+ * handles"). */
+#define TM__CAPTURE_LIVE_DEPTH 4
 /* Linux 4.7's sigaltstack flag; glibc 2.36 does not name it. */
 #ifndef SS_AUTODISARM
 #define SS_AUTODISARM (1U << 31)
@@ -56,6 +60,19 @@ struct tm__capture_state {
 	unsigned long reserve_dev, reserve_ino;
 	uintptr_t abort_lo, abort_hi; /* libc's abort(), or 0 (shim_abort.c) */
 	size_t sigframe_size;	/* AT_MINSIGSTKSZ: the kernel's frame */
+	int is_emulated;	/* under valgrind or the like: see die() */
+};
+
+/* A crash signal whose program handler runs on this thread: the
+ * delivery's siginfo and ucontext, and what proves the entry still live
+ * (a siglongjmp out of the handler leaves it behind). */
+struct tm__capture_live {
+	uintptr_t lo, top;	/* the handler runs in [lo, top); lo 0: ? */
+	uintptr_t cookie;	/* the word at top while it runs */
+	int sig;
+	siginfo_t *info;
+	void *uc;
+	uintptr_t pc, sp;	/* *uc's, as delivered */
 };
 
 /* Per thread: the shim's alternate stack and the program's own view of
@@ -67,6 +84,9 @@ struct tm__capture_thread {
 	stack_t prog_ss;	/* the program's; ss_size 0: none set */
 	int depth;		/* live entries of call_sp */
 	uintptr_t call_sp[TM__CAPTURE_CALL_DEPTH]; /* where each runs */
+	int nlive;		/* entries of live */
+	uintptr_t serial;	/* makes each entry's cookie unique */
+	struct tm__capture_live live[TM__CAPTURE_LIVE_DEPTH];
 };
 
 extern __thread struct tm__capture_thread tm__capture_thread

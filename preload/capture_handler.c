@@ -73,6 +73,9 @@ static int refaults(int sig, const siginfo_t *info)
 #if defined(__x86_64__)
 #define RED_ZONE 128 /* the System V ABI's, below the interrupted SP */
 #define UC_SP(uc) ((uintptr_t)(uc)->uc_mcontext.gregs[REG_RSP])
+#define UC_PC(uc) ((uintptr_t)(uc)->uc_mcontext.gregs[REG_RIP])
+#define UC_PC_AT(uc) ((uintptr_t)&(uc)->uc_mcontext.gregs[REG_RIP])
+#define UC_SP_AT(uc) ((uintptr_t)&(uc)->uc_mcontext.gregs[REG_RSP])
 /* tm__capture_stack_call(arg, fn, sp): fn(arg) with the stack pointer set
  * to sp (16-byte aligned); CFI lets unwinders walk through it. */
 __asm__(".text\n"
@@ -99,6 +102,9 @@ __asm__(".text\n"
 #elif defined(__aarch64__)
 #define RED_ZONE 0 /* AAPCS64 has none */
 #define UC_SP(uc) ((uintptr_t)(uc)->uc_mcontext.sp)
+#define UC_PC(uc) ((uintptr_t)(uc)->uc_mcontext.pc)
+#define UC_PC_AT(uc) ((uintptr_t)&(uc)->uc_mcontext.pc)
+#define UC_SP_AT(uc) ((uintptr_t)&(uc)->uc_mcontext.sp)
 __asm__(".text\n"
 	".globl tm__capture_stack_call\n"
 	".hidden tm__capture_stack_call\n"
@@ -143,6 +149,8 @@ struct call {
 	unsigned long mask;		/* while the program's handler runs */
 	unsigned long handler_mask;	/* ours: everything blocked */
 	uintptr_t target;		/* ELSEWHERE: its stack pointer */
+	uintptr_t target_lo;		/* and that stack's low end, or 0 */
+	int kill_sig;			/* what the process dies of */
 	int is_narrowed;
 	stack_t during, after;		/* registered alternate stacks */
 };
@@ -198,6 +206,7 @@ static enum where choose_stack(struct call *c)
 			  here))
 			return IN_PLACE;
 		c->target = (uintptr_t)t->prog_ss.ss_sp + t->prog_ss.ss_size;
+		c->target_lo = (uintptr_t)t->prog_ss.ss_sp;
 		return ELSEWHERE;
 	}
 	c->target = isp - RED_ZONE;
@@ -209,6 +218,135 @@ static enum where choose_stack(struct call *c)
 	    fault < isp + 4096)
 		return EXHAUSTED;
 	return ELSEWHERE;
+}
+
+/* --- the crash a handler handles -------------------------------------
+ *
+ * Many programs catch a fault and die from their handler: Python's
+ * faulthandler restores the action and raise()s it again, others
+ * abort(); Go's runtime lets the fault become a panic, then raises
+ * SIGABRT, catches it too and raises it once more with the default
+ * action. The signal that kills is then one the thread sent itself from
+ * inside a handler, and its context is the handler's; the crash is the
+ * delivery that handler was handling. So while a program handler for a
+ * crash signal runs, its delivery's siginfo and ucontext stay noted in
+ * the thread's state, and a crash signal the thread sends itself
+ * meanwhile is recorded with that delivery's registers, stack, signal,
+ * si_code and address, by watchdog/unwind.c's rule (the delivery is the
+ * crash when it is the same signal, or a fault the kernel raised while
+ * the later one was self-sent; outward as far as the rule holds). The
+ * process still dies of the signal it sent, as bare.
+ *
+ * Wherever the handler runs (here, the interrupted stack, the program's
+ * alternate stack), its caller's frame there holds a word unique to the
+ * entry just above it. A handler left by siglongjmp leaves its entry
+ * behind: an entry counts only while the interrupted stack pointer of a
+ * new signal lies below that word on the same stack, the word is
+ * unchanged, and the ucontext still holds the delivery's PC and SP; the
+ * others are dropped as soon as a crash signal arrives. (A child forked
+ * inside the handler is inside its copy too, and inherits the entry.)
+ * No system call while noting: a program may take its own crash
+ * signals at a high rate (bench/bench_handler_chain). The watchdog's
+ * search for the delivery's signal frame (watchdog/unwind.c) remains for
+ * what this cannot see: a handler installed behind the interposers, more
+ * than TM__CAPTURE_LIVE_DEPTH nested deliveries, a stack switched by the
+ * handler itself. */
+
+/* Copies LEN bytes at ADDR of our own memory; returns the count copied
+ * or -errno. Cannot fault: the memory may be an unmapped stack. */
+static long read_self(void *dst, uintptr_t addr, size_t len)
+{
+	struct iovec local = { dst, len };
+	struct iovec remote = { (void *)addr, len };
+
+	return TM__SYS(SYS_process_vm_readv, tm__sys_getpid(), &local, 1,
+		       &remote, 1, 0);
+}
+
+/* Is F still being handled, a new signal having interrupted ISP? */
+static int is_live(const struct tm__capture_live *f, uintptr_t isp)
+{
+	const ucontext_t *uc = f->uc;
+	uintptr_t w = 0, pc = 0, sp = 0;
+
+	if (isp >= f->top || isp < f->lo)
+		return 0;
+	return read_self(&w, f->top, sizeof(w)) == (long)sizeof(w) &&
+	       w == f->cookie &&
+	       read_self(&pc, UC_PC_AT(uc), sizeof(pc)) ==
+		       (long)sizeof(pc) && pc == f->pc &&
+	       read_self(&sp, UC_SP_AT(uc), sizeof(sp)) ==
+		       (long)sizeof(sp) && sp == f->sp;
+}
+
+/* Forgets the deliveries whose handler was left: see above. */
+static void drop_dead_live(uintptr_t isp)
+{
+	struct tm__capture_thread *t = &tm__capture_thread;
+
+	while (t->nlive > 0 && !is_live(&t->live[t->nlive - 1], isp))
+		t->nlive--;
+}
+
+/* Notes C's delivery while the program's handler runs below *COOKIE, a
+ * word of the caller's frame on the stack whose low end is LO (0:
+ * unknown). Returns the count of entries to restore once it returned. */
+static int push_live(const struct call *c, volatile uintptr_t *cookie,
+		     uintptr_t lo)
+{
+	struct tm__capture_thread *t = &tm__capture_thread;
+	struct tm__capture_live *f;
+	int n = t->nlive;
+
+	if (n >= TM__CAPTURE_LIVE_DEPTH)
+		return n;
+	*cookie = (uintptr_t)0x746d77617463ull << 16 ^ ++t->serial;
+	f = &t->live[n];
+	f->lo = lo;
+	f->top = (uintptr_t)cookie;
+	f->cookie = *cookie;
+	f->sig = c->sig;
+	f->info = c->info;
+	f->uc = c->uc;
+	f->pc = UC_PC(c->uc);
+	f->sp = UC_SP(c->uc);
+	/* Complete before a nested signal may read it. */
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	t->nlive = n + 1;
+	return n;
+}
+
+static void pop_live(int n)
+{
+	if (tm__capture_thread.nlive > n)
+		tm__capture_thread.nlive = n;
+}
+
+static int is_self_sent(const siginfo_t *info)
+{
+	int code = info->si_code;
+
+	return (code == SI_USER || code == SI_QUEUE || code == SI_TKILL) &&
+	       info->si_pid == tm__sys_getpid();
+}
+
+/* A crash signal this thread sent itself (raise, abort, kill of its own
+ * pid) while handlers run: the crash is the outermost delivery reached
+ * by the rule above. */
+static void use_live(struct call *c)
+{
+	const struct tm__capture_thread *t = &tm__capture_thread;
+	const struct tm__capture_live *f;
+	int i;
+
+	for (i = t->nlive - 1; i >= 0 && is_self_sent(c->info); i--) {
+		f = &t->live[i];
+		if (f->sig != c->sig && f->info->si_code <= 0)
+			break;
+		c->sig = f->sig;
+		c->info = f->info;
+		c->uc = f->uc;
+	}
 }
 
 /* Forgets calls left by siglongjmp: the program now runs above them. */
@@ -285,7 +423,8 @@ static void invoke_elsewhere(void *p)
 {
 	struct call *c = p;
 	struct tm__capture_thread *t = &tm__capture_thread;
-	int is_pushed = 0;
+	volatile uintptr_t cookie = 0;
+	int is_pushed = 0, nlive;
 
 	if (c->is_narrowed)
 		(void)TM__SYS(SYS_sigaltstack, &c->during, NULL, 0, 0, 0, 0);
@@ -293,7 +432,9 @@ static void invoke_elsewhere(void *p)
 		t->call_sp[t->depth++] = c->target;
 		is_pushed = 1;
 	}
+	nlive = push_live(c, &cookie, c->target_lo);
 	invoke(c);
+	pop_live(nlive);
 	if (is_pushed && t->depth > 0)
 		t->depth--;
 	if (c->is_narrowed)
@@ -327,6 +468,9 @@ static void call_program(struct call *c, enum where where)
 {
 	ucontext_t *uc = c->uc;
 	stack_t delivered = uc->uc_stack, view;
+	volatile uintptr_t cookie = 0;
+	uintptr_t lo = 0;
+	int nlive;
 	char mark;
 
 	c->mask = mask_word(&uc->uc_sigmask) | mask_word(&c->act.sa_mask);
@@ -339,7 +483,13 @@ static void call_program(struct call *c, enum where where)
 	if (tm__capture_thread.alt_lo)
 		show_prog_stack(uc);
 	if (where == IN_PLACE) {
+		if (!(delivered.ss_flags & SS_DISABLE) &&
+		    is_on((uintptr_t)delivered.ss_sp, delivered.ss_size,
+			  (uintptr_t)&cookie))
+			lo = (uintptr_t)delivered.ss_sp;
+		nlive = push_live(c, &cookie, lo);
 		invoke(c);
+		pop_live(nlive);
 		uc->uc_stack = delivered;
 		return;
 	}
@@ -393,7 +543,8 @@ static void sleep_ms(long ms)
 
 /* One thread reports; another crashing thread waits (bounded) for the
  * process to die of the first one's signal, then dies of its own. */
-static void report(int sig, siginfo_t *info, ucontext_t *uc)
+static void report(int sig, siginfo_t *info, ucontext_t *uc,
+		   int kill_sig)
 {
 	int me = tm__sys_gettid();
 	int prev = 0;
@@ -425,6 +576,8 @@ static void report(int sig, siginfo_t *info, ucontext_t *uc)
 		(void)TM__SYS(SYS_prctl, PR_SET_PTRACER,
 			      tm__capture.watchdog_pid, 0, 0, 0, 0);
 	len = tm__capture_record_fill(sig, info, uc);
+	if (kill_sig != sig)
+		tm__capture.rec->kill_signo = kill_sig;
 	(void)tm__capture_channel_report(tm__capture.rec, len,
 					 tm__capture.ack_timeout_ms);
 }
@@ -433,7 +586,7 @@ static void report_elsewhere(void *p)
 {
 	struct call *c = p;
 
-	report(c->sig, c->info, c->uc);
+	report(c->sig, c->info, c->uc, c->kill_sig);
 }
 
 /* Reports from the shim's own stack when the kernel delivered onto the
@@ -448,7 +601,7 @@ static void report_on_own_stack(struct call *c)
 		tm__capture_stack_call(c, report_elsewhere,
 				       (uintptr_t)t->alt_lo + t->alt_size);
 	else
-		report(c->sig, c->info, c->uc);
+		report(c->sig, c->info, c->uc, c->kill_sig);
 }
 
 /* Restores the default action and arranges the original death. */
@@ -463,6 +616,18 @@ static void die(int sig, siginfo_t *info, ucontext_t *uc)
 	/* Whatever the interrupted context blocked, the signal must get
 	 * through when sigreturn restores its mask. */
 	sigdelset(&uc->uc_sigmask, sig);
+	/* Under an emulator (tm__capture.is_emulated: valgrind) the signal
+	 * we queue reaches the emulator, not the program it runs: valgrind
+	 * takes a queued SIGSEGV with si_code > 0 for a fault of its own
+	 * and exits with an internal error. There a genuine fault returns
+	 * and recurs, which the emulator handles as bare, and any other
+	 * signal with si_code > 0 is sent plainly (SI_TKILL): the same
+	 * death, only the si_code differs. */
+	if (tm__capture.is_emulated && info->si_code > 0) {
+		if (refaults(sig, info))
+			return;
+		goto send;
+	}
 	/* Queue the same siginfo to this thread (allowed with any si_code
 	 * to oneself): it is delivered, with the default action, as soon as
 	 * sigreturn has restored the interrupted context, so the core holds
@@ -473,6 +638,7 @@ static void die(int sig, siginfo_t *info, ucontext_t *uc)
 		return;
 	if (refaults(sig, info))
 		return; /* the fault recurs: same si_code, exact core */
+send:
 	if (TM__SYS(SYS_tgkill, pid, tid, sig, 0, 0, 0) == 0)
 		return;
 	/* Last resort, still a death by SIGKILL rather than a survivor. */
@@ -499,9 +665,11 @@ void tm__capture_handler(int sig, siginfo_t *info, void *ucv)
 	c.info = info;
 	c.uc = uc;
 	c.act = tm__capture.prog[sig];
+	c.kill_sig = sig;
 	c.handler_mask = cur;
 	if (tm__capture_thread.alt_lo)
 		drop_abandoned(UC_SP(uc));
+	drop_dead_live(UC_SP(uc));
 	h = c.act.sa_handler;
 	if (h != SIG_DFL && h != SIG_IGN) {
 		where = choose_stack(&c);
@@ -527,6 +695,7 @@ void tm__capture_handler(int sig, siginfo_t *info, void *ucv)
 	    !is_dying_in_abort(sig, info, uc))
 		goto out;
 crash:
+	use_live(&c);
 	report_on_own_stack(&c);
 	die(sig, deadly, uc);
 out:

@@ -14,7 +14,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -156,6 +158,32 @@ static int watchdog_from_env(void)
 	return (int)pid;
 }
 
+/* LOAD-TIME. Does this process run under an emulator that loaded the
+ * program itself (valgrind, qemu-user started by hand)? The kernel set
+ * the thread's name at exec to the basename of the file it executed, the
+ * emulator's (valgrind's tool: "memcheck-amd64-"); AT_EXECFN is the
+ * program's, which the emulator gives its guest. Natively the two agree
+ * at load (the name is cut to 15 bytes), unless a constructor before ours
+ * renamed the thread: then a self-queued fault signal merely no longer
+ * kills (die() in capture_handler.c), nothing worse. One prctl, no /proc
+ * lookup. */
+static int is_emulated(void)
+{
+	char comm[16] = { 0 };
+	const char *fn = (const char *)getauxval(AT_EXECFN);
+	const char *base;
+	size_t i;
+
+	if (!fn || TM__SYS(SYS_prctl, PR_GET_NAME, comm, 0, 0, 0, 0) != 0)
+		return 0;
+	base = strrchr(fn, '/');
+	base = base ? base + 1 : fn;
+	for (i = 0; i < sizeof(comm) - 1 && base[i]; i++)
+		if (base[i] != comm[i])
+			return 1;
+	return i < sizeof(comm) - 1 && comm[i] != '\0';
+}
+
 /* LOAD-TIME. See capture.h. The state is complete before the first
  * handler is installed, so a crash during installation is captured. */
 int tm__capture_install(int fd, unsigned long dev, unsigned long ino,
@@ -186,6 +214,7 @@ int tm__capture_install(int fd, unsigned long dev, unsigned long ino,
 	reserve_fds(c);
 	c->abort_slot = abort_slot;
 	c->real_sigaction = real;
+	c->is_emulated = is_emulated();
 	/* The main thread's; later threads get theirs in pthread_create.c.
 	 * Never released: the main thread's ends with the process. */
 	(void)tm__capture_altstack_ensure(&alt_size);

@@ -45,7 +45,9 @@
  *  420  4096  exe            /proc/self/exe at load time
  * 4516  1024  abort_msg      glibc __abort_msg text (local log only, never
  *                            a counter)
- * 5540     4  reserved       zero; keeps the header a multiple of 8
+ * 5540     4  kill_signo     the signal the process dies of when it is
+ *                            not signo (a program handler raised or
+ *                            aborted while handling this delivery), else 0
  * 5544     -  stack bytes    up to TM_RECORD_STACK_MAX
  *
  * Before the record, the crashing process sends one struct tm_crash_hello
@@ -120,7 +122,7 @@ struct tm_crash_record {
 	char thread_name[16];
 	char exe[TM_RECORD_EXE_MAX];
 	char abort_msg[TM_RECORD_ABORT_MAX];
-	uint32_t reserved;
+	int32_t kill_signo;
 };
 
 struct tm_crash_hello {

@@ -285,7 +285,10 @@ static void count_stack(const struct record *rec, pid_t pid,
 	/* No frames at all still names the crash: crash/crash alone. */
 	if (name_crash(aa->fr.frames, aa->fr.n, name, sizeof name) < 0)
 		snprintf(name, sizeof name, "%s", NAME_CRASH_PREFIX);
-	name_signal(rec->hdr.signo, sig, sizeof sig);
+	/* The signal that killed: a handler's abort() after the fault it
+	 * handled is counted as the fault, with crash/signal:SIGABRT. */
+	name_signal(rec->hdr.kill_signo ? rec->hdr.kill_signo :
+		    rec->hdr.signo, sig, sizeof sig);
 	ci->count_result = count_add_why(&aa->id, name, aa->bad,
 					 sizeof aa->bad);
 	ci->count_bad = aa->bad;
@@ -300,6 +303,7 @@ static void count_stack(const struct record *rec, pid_t pid,
 	ci->tid = rec->hdr.tid;
 	ci->thread_name = rec->thread_name;
 	ci->signo = rec->hdr.signo;
+	ci->kill_signo = rec->hdr.kill_signo;
 	ci->si_code = rec->hdr.si_code;
 	ci->is_sent = rec->is_sent;
 	ci->sender_pid = rec->hdr.sender_pid;

@@ -57,6 +57,11 @@ static void signal_line(FILE *f, const struct crashlog_info *ci)
 	else
 		fprintf(f, "raised by a fault at 0x%" PRIx64 "\n",
 			ci->fault_addr);
+	/* The program's handler raised or aborted while handling it. */
+	if (ci->kill_signo > 0 && ci->kill_signo != ci->signo)
+		fprintf(f, "died of:   SIG%s, sent from the program's handler\n",
+			sigabbrev_np(ci->kill_signo) ?
+			sigabbrev_np(ci->kill_signo) : "?");
 }
 
 static void counter_lines(FILE *f, const struct crashlog_info *ci)
@@ -238,11 +243,12 @@ int crashlog_line(const struct crashlog_info *ci, const char *log_path,
 {
 	char sig[32], where[600] = "", failed[1200];
 	const char *what, *bad = ci->count_bad;
+	int signo = ci->kill_signo > 0 ? ci->kill_signo : ci->signo;
 	int n;
 
-	snprintf(sig, sizeof sig, "%s", ci->signo > 0 ?
-		 sigabbrev_np(ci->signo) ? sigabbrev_np(ci->signo) : "?" :
-		 "?");
+	/* The signal that killed, as crash/signal: and the shell say. */
+	snprintf(sig, sizeof sig, "%s", signo > 0 ?
+		 sigabbrev_np(signo) ? sigabbrev_np(signo) : "?" : "?");
 	/* The counter's first frame says where, without any path. */
 	if (ci->counter_name) {
 		const char *nl = strchr(ci->counter_name, '\n');

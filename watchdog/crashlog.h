@@ -27,6 +27,7 @@ struct crashlog_info {
 	pid_t pid, tid;
 	const char *thread_name;
 	int signo;
+	int kill_signo;		  /* what killed, when not signo; or 0 */
 	int si_code;
 	int is_sent;		  /* kill/raise rather than a fault */
 	pid_t sender_pid;

@@ -87,6 +87,8 @@ int record_parse(const void *buf, size_t len, struct record *out,
 		return reject(why, "unknown architecture");
 	if (!crash_signal(h->signo))
 		return reject(why, "not a crash signal");
+	if (h->kill_signo && !crash_signal(h->kill_signo))
+		return reject(why, "kill signal not a crash signal");
 	if (h->flags & ~TM_RECORD_F_ALL)
 		return reject(why, "unknown flags");
 	if (h->pid <= 0 || h->tid <= 0)

@@ -117,12 +117,14 @@ int recorddump_write(const char *dir, pid_t pid, const struct record *r,
 		return -errno;
 	fprintf(f, "pid %d\ntid %d\nsignal %d %s\nsi_code %d\nsent %d\n"
 		"sender_pid %d\nfault_addr 0x%llx\npc 0x%llx\nsp 0x%llx\n"
-		"flags 0x%x\nstack_addr 0x%llx\nstack_len %zu\nnregs %u\n",
+		"flags 0x%x\nstack_addr 0x%llx\nstack_len %zu\nnregs %u\n"
+		"kill_signo %d\n",
 		h->pid, h->tid, h->signo, record_signal_name(h->signo),
 		h->si_code, r->is_sent, h->sender_pid,
 		(unsigned long long)h->fault_addr, (unsigned long long)h->pc,
 		(unsigned long long)h->sp, h->flags,
-		(unsigned long long)h->stack_addr, r->stack_len, h->nregs);
+		(unsigned long long)h->stack_addr, r->stack_len, h->nregs,
+		h->kill_signo);
 	for (i = 0; i < h->nregs; i++)
 		fprintf(f, "reg%zu 0x%llx\n", i,
 			(unsigned long long)h->regs[i]);

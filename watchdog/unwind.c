@@ -650,6 +650,15 @@ static int unwind_from_regs(struct ctx *c, struct unwind_stack *out)
 
 /* Signal frames.
  *
+ * Under the shim this is the fallback: while a program's handler runs,
+ * the shim keeps the delivery it handles and records that one when the
+ * handler raises or aborts (preload/capture_handler.c, "the crash a
+ * handler handles"), so the record is already the fault (or, for Go,
+ * the first SIGABRT, whose registers lead through runtime.sigpanic).
+ * What follows covers handlers the shim did not run: installed behind
+ * its interposers, library mode's after tm_crash_monitor_start, more
+ * nested than it keeps.
+ *
  * A program may catch a fault itself and die from its handler: Python's
  * faulthandler (which pytest enables) and many runtimes restore the
  * previous action and raise() the signal again, which lands in our

@@ -128,6 +128,33 @@ static void unwritable_state_dir_is_reported(void **st)
 	free(file);
 }
 
+/* A handler aborted while handling the fault recorded: the log says
+ * both, the line names the signal that killed (as crash/signal:). */
+static void log_names_the_signal_a_handler_died_of(void **st)
+{
+	struct crashlog_info ci = { 0 };
+	char path[4096], line[1024], *text;
+
+	(void)st;
+	ci.program = "p";
+	ci.signo = SIGSEGV;
+	ci.kill_signo = SIGABRT;
+	ci.si_code = 1;
+	ci.counter_name = "crash/crash\nwrite_null:+2,+0xc";
+	ci.when = 0;
+	assert_int_equal(crashlog_write(&ci, NULL, path, sizeof path), 0);
+	text = tu_read_file(path, NULL);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "signal:    SIGSEGV (Segmentation fault), "
+				 "si_code 1, raised by a fault at 0x0\n"
+				 "died of:   SIGABRT, sent from the program's "
+				 "handler\n"));
+	assert_true(crashlog_line(&ci, path, line, sizeof line) > 0);
+	assert_non_null(strstr(line, "'p' crashed with SIGABRT in "
+				 "write_null:+2,+0xc;"));
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -135,6 +162,9 @@ int main(void)
 			log_has_stack_with_file_and_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			unwritable_state_dir_is_reported, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			log_names_the_signal_a_handler_died_of, setup,
+			teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,8 +4,9 @@
  * executable and libc again as data keeps its frames; a program whose
  * own fault handler raises the signal again (as Python's faulthandler
  * does) or aborts is counted as the fault it caught, exactly as the same
- * crash without the handler; real python3 -X faulthandler likewise; Go with
- * cgo and valgrind, when installed.
+ * crash without the handler, also on its own alternate stack, but a fault
+ * recovered with siglongjmp is not the crash of a later abort(); real
+ * python3 -X faulthandler likewise; Go with cgo; valgrind, dying as bare.
  *
  * Each crash runs bare too, and must die the same way under tmwatch.
  * Every stack counter read goes through su_counters, which also fails on
@@ -32,7 +33,7 @@
 #define RUN_TIMEOUT_MS 60000
 #define ARGS_MAX 16
 
-enum mode { WRAPPER, PRELOAD };
+enum mode { WRAPPER, PRELOAD, LIBRARY };
 
 struct run {
 	int bare;		/* wait status of the bare run */
@@ -43,7 +44,9 @@ struct run {
 
 /* Runs ARGV (argv[0] a path, NULL-terminated) bare, then under tmwatch in
  * MODE with a fresh store, with EXTRA ("NAME=VALUE" or NULL) in the
- * environment of both. Fails unless both end within the bound. */
+ * environment of both. Fails unless both end within the bound. LIBRARY:
+ * ARGV is a program that calls tm_crash_monitor_start itself, run bare
+ * with TMWATCH_DISABLE=1. */
 static void run_crash(enum mode mode, char *const *argv, const char *extra,
 		      struct run *r)
 {
@@ -59,7 +62,10 @@ static void run_crash(enum mode mode, char *const *argv, const char *extra,
 	if (asprintf(&xdg, "XDG_STATE_HOME=%s", state) < 0)
 		fail();
 	env[3] = xdg;
+	if (mode == LIBRARY)
+		env[5] = "TMWATCH_DISABLE=1";
 	r->bare = tu_run(argv, env, NULL, NULL, RUN_TIMEOUT_MS);
+	env[5] = mode == LIBRARY ? "TMWATCH_DISABLE" : NULL;
 	if (r->bare == -1)
 		fail_msg("'%s' run bare did not end within %d ms", argv[0],
 			 RUN_TIMEOUT_MS);
@@ -68,6 +74,8 @@ static void run_crash(enum mode mode, char *const *argv, const char *extra,
 			     su_env_or_die("TMWATCH_SHIM")) < 0)
 			fail();
 		env[2] = pre;
+		r->watched = tu_run(argv, env, NULL, NULL, RUN_TIMEOUT_MS);
+	} else if (mode == LIBRARY) {
 		r->watched = tu_run(argv, env, NULL, NULL, RUN_TIMEOUT_MS);
 	} else {
 		wargv[n++] = (char *)su_env_or_die("TMWATCH_BIN");
@@ -96,6 +104,23 @@ static void run_crash(enum mode mode, char *const *argv, const char *extra,
 	su_free_list(names, n);
 	su_free_list(progs, n);
 	free(values);
+	/* crash/signal: names the signal that killed, even when the crash
+	 * counted is the fault a handler handled before it aborted. */
+	if (r->name && WIFSIGNALED(r->watched)) {
+		char want[64];
+
+		snprintf(want, sizeof want, "crash/signal:SIG%s",
+			 sigabbrev_np(WTERMSIG(r->watched)));
+		n = su_counters(store, "crash/signal:", &names, &values,
+				&progs);
+		if (n != 1 || strcmp(names[0], want) != 0)
+			fail_msg("'%s': %zu crash/signal counters (first '%s'), "
+				 "expected one, '%s'", argv[0], n,
+				 n ? names[0] : "", want);
+		su_free_list(names, n);
+		su_free_list(progs, n);
+		free(values);
+	}
 	free(pre);
 	free(xdg);
 	tu_rmrf(store);
@@ -229,6 +254,114 @@ own_handler_raising_or_aborting_counts_the_fault_preload_only(
 	handler_reraises(PRELOAD, NULL);
 }
 
+/* Item: the crash is the delivery a handler was handling, wherever the
+ * handler ran, and only while it runs (preload/capture_handler.c "the
+ * crash a handler handles"): a handler on the program's own alternate
+ * stack that re-raises counts the fault; a fault recovered with
+ * siglongjmp (on the thread stack, on the alternate stack) is over, and
+ * an abort() after it counts as the abort alone. */
+static void handler_live_fault(enum mode mode)
+{
+	static const char *const fault[] = {
+		SU_F("write_null", 2), "*.+", NULL
+	};
+	static const char *const gave_up[] = {
+		SU_F("give_up", 5), "*.+", NULL
+	};
+	char *prog = su_example("crash_handler_live_fault");
+	char *none[] = { prog, "none", NULL };
+	char *alt[] = { prog, "altstack", NULL };
+	char *ab[] = { prog, "abort", NULL };
+	char *rec[] = { prog, "recovered", NULL };
+	char *reca[] = { prog, "recovered_altstack", NULL };
+	struct run n, a, b, r, ra;
+
+	run_crash(mode, none, NULL, &n);
+	run_crash(mode, alt, NULL, &a);
+	run_crash(mode, ab, NULL, &b);
+	run_crash(mode, rec, NULL, &r);
+	run_crash(mode, reca, NULL, &ra);
+	expect_signal(&n, SIGSEGV, "crash_handler_live_fault none");
+	expect_signal(&a, SIGSEGV, "crash_handler_live_fault altstack");
+	expect_signal(&b, SIGABRT, "crash_handler_live_fault abort");
+	expect_signal(&r, SIGABRT, "crash_handler_live_fault recovered");
+	expect_signal(&ra, SIGABRT,
+		      "crash_handler_live_fault recovered_altstack");
+	expect_lines(&n, "crash_handler_live_fault none", fault);
+	expect_lines(&b, "crash_handler_live_fault abort", gave_up);
+	expect_same(&a, &n, "crash_handler_live_fault altstack");
+	expect_same(&r, &b, "crash_handler_live_fault recovered");
+	expect_same(&ra, &b, "crash_handler_live_fault recovered_altstack");
+	run_free(&n);
+	run_free(&a);
+	run_free(&b);
+	run_free(&r);
+	run_free(&ra);
+	free(prog);
+}
+
+static void handled_fault_is_the_crash_only_while_handled_wrapper(
+	void **state)
+{
+	(void)state;
+	handler_live_fault(WRAPPER);
+}
+
+static void handled_fault_is_the_crash_only_while_handled_preload_only(
+	void **state)
+{
+	(void)state;
+	handler_live_fault(PRELOAD);
+}
+
+/* Item: the same from a thread; in library mode the thread has no
+ * alternate stack of tmwatch's and the handler runs where tmwatch's
+ * does (capture_handler.c's IN_PLACE), and only its abort() can be
+ * recorded. */
+static void thread_handler(enum mode mode)
+{
+	static const char *const fault[] = {
+		SU_F("write_null", 2), SU_F("run", 3), "*.+", NULL
+	};
+	char *prog = su_example(mode == LIBRARY ?
+				"crash_thread_handler_raises_libmode" :
+				"crash_thread_handler_raises");
+	char *none[] = { prog, "none", NULL };
+	char *with[] = { prog, NULL };
+	char *ab[] = { prog, "abort", NULL };
+	struct run n, h, a;
+
+	run_crash(mode, none, NULL, &n);
+	run_crash(mode, with, NULL, &h);
+	run_crash(mode, ab, NULL, &a);
+	expect_signal(&n, SIGSEGV, "crash_thread_handler_raises none");
+	expect_signal(&h, SIGSEGV, "crash_thread_handler_raises");
+	expect_signal(&a, SIGABRT, "crash_thread_handler_raises abort");
+	expect_lines(&n, "crash_thread_handler_raises none", fault);
+	/* Library mode has no interposers: the handler's sigaction back to
+	 * SIG_DFL replaces tmwatch's, and its raise() kills unrecorded
+	 * (docs/modes.md); abort() still reaches tmwatch's SIGABRT one. */
+	if (mode != LIBRARY)
+		expect_same(&h, &n, "crash_thread_handler_raises");
+	expect_same(&a, &n, "crash_thread_handler_raises abort");
+	run_free(&n);
+	run_free(&h);
+	run_free(&a);
+	free(prog);
+}
+
+static void thread_handler_raising_counts_the_fault_wrapper(void **state)
+{
+	(void)state;
+	thread_handler(WRAPPER);
+}
+
+static void thread_handler_raising_counts_the_fault_library(void **state)
+{
+	(void)state;
+	thread_handler(LIBRARY);
+}
+
 /* The real thing: CPython's faulthandler, as pytest enables it. */
 static void python_faulthandler_counts_the_fault_wrapper(void **state)
 {
@@ -307,30 +440,60 @@ static void go_cgo_fault_exits_2_and_is_not_a_crash_wrapper(void **state)
 	free(prog);
 }
 
-/* valgrind: the crash is the client program's, in its counter file. */
+/* valgrind: the crash is the client program's, in its counter file, and
+ * valgrind dies of it as bare (the shim recognises the emulator: a
+ * signal it queued itself would end valgrind with an internal error). */
+static void valgrind_case(const char *example, int sig,
+			  const char *const *lines)
+{
+	char *vg = "/usr/bin/valgrind";
+	char *prog = su_example(example);
+	char *argv[] = { vg, "-q", prog, NULL };
+	struct run r;
+
+	if (access(vg, X_OK) != 0)
+		fail_msg("'%s' is not installed (scripts/setup.sh installs "
+			 "valgrind)", vg);
+	run_crash(WRAPPER, argv, NULL, &r);
+	expect_signal(&r, sig, example);
+	expect_lines(&r, example, lines);
+	if (strcmp(r.program, example) != 0)
+		fail_msg("valgrind's client crash counted in the file of '%s', "
+			 "expected '%s'", r.program, example);
+	run_free(&r);
+	free(prog);
+}
+
 static void valgrind_crash_is_counted_for_the_client_program_wrapper(
 	void **state)
 {
 	static const char *const lines[] = {
 		SU_F("write_null", 2), SU_F("main", 2), NULL
 	};
-	char *vg = "/usr/bin/valgrind";
-	char *prog = su_example("crash_null_write");
-	char *argv[] = { vg, "-q", prog, NULL };
-	struct run r;
 
 	(void)state;
-	if (access(vg, X_OK) != 0)
-		fail_msg("'%s' is not installed (scripts/setup.sh installs "
-			 "valgrind)", vg);
-	run_crash(WRAPPER, argv, NULL, &r);
-	expect_signal(&r, SIGSEGV, "valgrind crash_null_write");
-	expect_lines(&r, "valgrind crash_null_write", lines);
-	if (strcmp(r.program, "crash_null_write") != 0)
-		fail_msg("valgrind's client crash counted in the file of '%s', "
-			 "expected 'crash_null_write'", r.program);
-	run_free(&r);
-	free(prog);
+	valgrind_case("crash_null_write", SIGSEGV, lines);
+}
+
+static void valgrind_divide_by_zero_dies_as_bare_wrapper(void **state)
+{
+	static const char *const lines[] = {
+		SU_F("divide", 2), SU_F("main", 3), SU_MAIN_TAIL, NULL
+	};
+
+	(void)state;
+	valgrind_case("crash_divzero", SIGFPE, lines);
+}
+
+/* A sent signal is still queued as it came under valgrind. */
+static void valgrind_abort_dies_as_bare_wrapper(void **state)
+{
+	static const char *const lines[] = {
+		SU_F("give_up", 2), SU_F("main", 2), SU_MAIN_TAIL, NULL
+	};
+
+	(void)state;
+	valgrind_case("crash_abort", SIGABRT, lines);
 }
 
 int main(int argc, char **argv)
@@ -348,9 +511,19 @@ int main(int argc, char **argv)
 		own_handler_raising_or_aborting_counts_the_fault_libdw_wrapper),
 		cmocka_unit_test(
 		own_handler_raising_or_aborting_counts_the_fault_preload_only),
+		cmocka_unit_test(
+		handled_fault_is_the_crash_only_while_handled_wrapper),
+		cmocka_unit_test(
+		handled_fault_is_the_crash_only_while_handled_preload_only),
+		cmocka_unit_test(
+		thread_handler_raising_counts_the_fault_wrapper),
+		cmocka_unit_test(
+		thread_handler_raising_counts_the_fault_library),
 		cmocka_unit_test(python_faulthandler_counts_the_fault_wrapper),
 		cmocka_unit_test(
 		valgrind_crash_is_counted_for_the_client_program_wrapper),
+		cmocka_unit_test(valgrind_divide_by_zero_dies_as_bare_wrapper),
+		cmocka_unit_test(valgrind_abort_dies_as_bare_wrapper),
 		cmocka_unit_test(go_cgo_crash_names_the_c_frames_wrapper),
 		cmocka_unit_test(
 		go_cgo_fault_exits_2_and_is_not_a_crash_wrapper),

@@ -7,6 +7,7 @@
  * compiled in here (watchdog/ is on the include path).
  */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -151,6 +152,22 @@ static void record_rejects_unknown_flags(void **state)
 	free(b);
 }
 
+/* kill_signo (offset 5540): 0 or a crash signal. */
+static void record_checks_kill_signal(void **state)
+{
+	static struct record rec;
+	const char *why;
+	size_t len;
+	unsigned char *b = seed("valid_segv_killed_by_abort.bin", &len);
+
+	(void)state;
+	assert_int_equal(record_parse(b, len, &rec, &why), 0);
+	assert_int_equal(rec.hdr.kill_signo, SIGABRT);
+	free(b);
+	expect("kill_signal_not_a_crash_signal.bin",
+	       "kill signal not a crash signal");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -166,6 +183,7 @@ int main(void)
 		cmocka_unit_test(record_rejects_non_crash_signal),
 		cmocka_unit_test(record_rejects_empty_input),
 		cmocka_unit_test(record_rejects_unknown_flags),
+		cmocka_unit_test(record_checks_kill_signal),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
