@@ -597,9 +597,12 @@ static void attach_module(struct tm__symbolizer *s, struct module *m)
 }
 
 /* Reads the executable's path and run paths for module classification
- * (modclass.h). A process whose executable cannot be read still gets
- * names: every module is then classified by path alone. */
-static int classify_init(struct tm__symbolizer *s)
+ * (modclass.h): /proc/PID/exe's, or PROGRAM's read from PROGRAM_FD when
+ * the caller knows better (a valgrind client). A process whose executable
+ * cannot be read still gets names: every module is then classified by
+ * path alone. */
+static int classify_init(struct tm__symbolizer *s, const char *program,
+			 int program_fd)
 {
 	char link[64], exe[PATH_MAX];
 	ssize_t len;
@@ -608,6 +611,16 @@ static int classify_init(struct tm__symbolizer *s)
 	int fd = -1, r;
 
 	snprintf(link, sizeof link, "/proc/%d/exe", (int)s->pid);
+	if (program && program_fd >= 0) {
+		snprintf(exe, sizeof exe, "%s", program);
+		elf = elf_begin(program_fd, ELF_C_READ_MMAP, NULL);
+		r = tm__modclass_init(&s->cls, exe,
+				      elf && elf_kind(elf) == ELF_K_ELF ?
+				      elf : NULL);
+		if (elf)
+			elf_end(elf);
+		return r;
+	}
 	len = readlink(link, exe, sizeof exe - 1);
 	if (len <= 0)
 		return tm__modclass_init(&s->cls, NULL, NULL);
@@ -629,6 +642,12 @@ static int classify_init(struct tm__symbolizer *s)
 
 int tm__symbolize_open(pid_t pid, struct tm__symbolizer **out)
 {
+	return tm__symbolize_open_program(pid, NULL, -1, out);
+}
+
+int tm__symbolize_open_program(pid_t pid, const char *program,
+			       int program_fd, struct tm__symbolizer **out)
+{
 	struct tm__symbolizer *s = calloc(1, sizeof *s);
 	int r;
 
@@ -640,7 +659,7 @@ int tm__symbolize_open(pid_t pid, struct tm__symbolizer **out)
 	elf_version(EV_CURRENT);
 	r = read_maps(s);
 	if (r == 0)
-		r = classify_init(s);
+		r = classify_init(s, program, program_fd);
 	if (r != 0) {
 		tm__symbolize_close(s);
 		return r;

@@ -88,6 +88,13 @@ struct tm__symframes {
  * maps could not be read), or -ENOMEM. */
 int tm__symbolize_open(pid_t pid, struct tm__symbolizer **out);
 
+/* tm__symbolize_open_program is tm__symbolize_open for a process whose
+ * program is not /proc/PID/exe (a valgrind client): PROGRAM (its path, as
+ * the module table shows it) and PROGRAM_FD (the file, read only here)
+ * classify the modules. */
+int tm__symbolize_open_program(pid_t pid, const char *program,
+			       int program_fd, struct tm__symbolizer **out);
+
 /* tm__symbolize_set_cache_dir makes S look PCs up in, and add them to,
  * the persistent symbolization cache in DIR (copied; symcache.h), before
  * and after reading DWARF: a PC an earlier watchdog named costs no debug

@@ -198,7 +198,7 @@ static int is_valgrind_tool(const char *exe)
  * when the module table shows that file loaded as code; the file is read
  * through /proc/PID/map_files. */
 static int identify(pid_t pid, const struct record *rec,
-		    struct tm__identity *id)
+		    struct tm__identity *id, int *client_fd)
 {
 	struct modules_table mods = { NULL, 0 };
 	const struct modules_mapping *m;
@@ -207,6 +207,7 @@ static int identify(pid_t pid, const struct record *rec,
 	ssize_t n;
 	int r = count_identify(pid, NULL, id), fd;
 
+	*client_fd = -1;
 	snprintf(link, sizeof link, "/proc/%d/exe", (int)pid);
 	n = readlink(link, tool, sizeof tool - 1);
 	if (r != 0 || n <= 0 || !rec->exe[0])
@@ -223,10 +224,12 @@ static int identify(pid_t pid, const struct record *rec,
 		version[0] = 0;
 	if (fd >= 0 && tm__identity_from_elf(rec->exe, fd,
 					     version[0] ? version : NULL,
-					     &client) == 0)
+					     &client) == 0) {
 		*id = client;
-	if (fd >= 0)
+		*client_fd = fd; /* the symbolizer classifies by it too */
+	} else if (fd >= 0) {
 		close(fd);
+	}
 	modules_free(&mods);
 	return r;
 }
@@ -260,12 +263,12 @@ static void count_stack(const struct record *rec, pid_t pid,
 	static char name[NAME_BUF_SIZE];
 	struct crashlog_info *ci = &aa->ci;
 	char sig[64], cache[4096];
-	int r;
+	int r, client_fd;
 
 	memset(aa, 0, sizeof *aa);
 	/* Identity first: /proc/PID/exe is only there while it waits. The
 	 * record's exe path is never opened (docs/security.md). */
-	(void)identify(pid, rec, &aa->id);
+	(void)identify(pid, rec, &aa->id, &client_fd);
 	memset(&st, 0, sizeof st);
 	r = unwind_stack(rec, pid, &st);
 #if defined(__x86_64__) || defined(__i386__)
@@ -275,13 +278,19 @@ static void count_stack(const struct record *rec, pid_t pid,
 	    rec->hdr.si_code == SI_KERNEL && !rec->is_sent)
 		st.is_exact[0] = 0;
 #endif
-	if (r == 0 && tm__symbolize_open(pid, &aa->sym) == 0) {
+	/* Under valgrind the program whose frames are its own is the
+	 * client, not the tool /proc/PID/exe names. */
+	if (r == 0 && tm__symbolize_open_program(pid, client_fd >= 0 ?
+						 rec->exe : NULL, client_fd,
+						 &aa->sym) == 0) {
 		symcache_dir(cache, sizeof cache);
 		if (cache[0])
 			(void)tm__symbolize_set_cache_dir(aa->sym, cache);
 		(void)tm__symbolize_pcs(aa->sym, st.pc, st.is_exact, st.n,
 					&aa->fr);
 	}
+	if (client_fd >= 0)
+		close(client_fd);
 	/* No frames at all still names the crash: crash/crash alone. */
 	if (name_crash(aa->fr.frames, aa->fr.n, name, sizeof name) < 0)
 		snprintf(name, sizeof name, "%s", NAME_CRASH_PREFIX);

@@ -478,7 +478,7 @@ static void valgrind_crash_is_counted_for_the_client_program_wrapper(
 static void valgrind_divide_by_zero_dies_as_bare_wrapper(void **state)
 {
 	static const char *const lines[] = {
-		SU_F("divide", 2), SU_F("main", 3), SU_MAIN_TAIL, NULL
+		SU_F("divide", 2), SU_F("main", 3), NULL
 	};
 
 	(void)state;
@@ -489,7 +489,7 @@ static void valgrind_divide_by_zero_dies_as_bare_wrapper(void **state)
 static void valgrind_abort_dies_as_bare_wrapper(void **state)
 {
 	static const char *const lines[] = {
-		SU_F("give_up", 2), SU_F("main", 2), SU_MAIN_TAIL, NULL
+		SU_F("give_up", 2), SU_F("main", 2), NULL
 	};
 
 	(void)state;
