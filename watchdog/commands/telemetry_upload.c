@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "cmd.h"
+#include "cmdutil.h"
 #include "msg.h"
 #include "paths.h"
 #include "tmwatch/common.h"
@@ -127,4 +129,23 @@ int telemetry_upload_now(const char *store_dir)
 	tm__upload_result_free(&res);
 	/* Failed sends are kept and retried; still say it did not finish. */
 	return failed ? MSG_EXIT_FAIL : MSG_EXIT_OK;
+}
+
+/* `tmwatch telemetry upload`. */
+int telemetry_upload_main(int argc, char **argv)
+{
+	char dir[PATH_MAX];
+
+	if (cmdutil_wants_help(argc, argv)) {
+		printf("usage: tmwatch telemetry upload\n\nBuilds the "
+		       "reports of ended weeks and, in mode on, uploads them "
+		       "now,\nlogging each step to stderr.\n");
+		return MSG_EXIT_OK;
+	}
+	if (argc > 1)
+		return msg_usage("tmwatch telemetry",
+				 "unexpected argument '%s'", argv[1]);
+	if (cmdutil_store_dir(dir, sizeof dir))
+		return MSG_EXIT_FAIL;
+	return telemetry_upload_now(dir);
 }
