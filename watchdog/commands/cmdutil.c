@@ -36,15 +36,53 @@ int cmdutil_wants_help(int argc, char **argv)
 	return 0;
 }
 
-/* Resolves the store directory, or prints why not. */
+/* Resolves the store directory, or prints why not. TMWATCH_DIR gets its
+ * own lines: advice to "set TMWATCH_DIR" is no help when it is what is
+ * wrong (issue 11). */
 int cmdutil_store_dir(char *dir, size_t cap)
 {
-	int err = tm__paths_store_dir(dir, cap);
+	const char *env = getenv("TMWATCH_DIR");
+	static int warned;
+	struct stat st;
+	int err;
 
-	if (err)
+	if (env && *env && env[0] != '/' && !warned) {
+		/* The library uses it as given (docs/store-layout.md). */
+		warned = 1;
+		msg_error("TMWATCH_DIR='%s' is a relative path: each working "
+			  "directory gets a store of its own; set it to an "
+			  "absolute path", env);
+	}
+	err = tm__paths_store_dir(dir, cap);
+	if (err) {
 		msg_error("cannot find the telemetry directory: %s; set "
 			  "TMWATCH_DIR or HOME", tm_strerror(err));
-	return err;
+		return err;
+	}
+	if (env && *env && stat(dir, &st) == 0 && !S_ISDIR(st.st_mode)) {
+		msg_error("TMWATCH_DIR='%s' is not a directory; point it at a "
+			  "directory (created if missing) or unset it to use "
+			  "the default store", env);
+		return -ENOTDIR;
+	}
+	return 0;
+}
+
+void cmdutil_check_mode_env(const struct tm__mode_info *mode)
+{
+	const char *v = getenv("TMWATCH_TELEMETRY");
+	static int warned;
+
+	if (!mode->env_error || warned || !v)
+		return;
+	warned = 1;
+	if (strcmp(v, "on") == 0)
+		msg_error("ignoring TMWATCH_TELEMETRY=on: the variable can only "
+			  "lower the mode (off, local); run 'tmwatch telemetry "
+			  "on' to upload");
+	else
+		msg_error("ignoring TMWATCH_TELEMETRY='%s': not a mode; set it "
+			  "to off or local, or unset it", v);
 }
 
 int cmdutil_load_mode(const char *dir, struct tm__mode_info *mode)
@@ -57,6 +95,7 @@ int cmdutil_load_mode(const char *dir, struct tm__mode_info *mode)
 			  "or set TMWATCH_DIR", dir, tm_strerror(err));
 		return err;
 	}
+	cmdutil_check_mode_env(mode);
 	if (mode->file_error &&
 	    tm__paths_join(path, sizeof path, dir, "mode") == 0)
 		msg_error("ignoring mode file '%s': %s; using local; run "

@@ -35,6 +35,10 @@ int cmdutil_store_dir(char *dir, size_t cap);
  * Returns 0 or a negative code (printed). */
 int cmdutil_load_mode(const char *dir, struct tm__mode_info *mode);
 
+/* Prints one line (once) when TMWATCH_TELEMETRY is set to a value the
+ * mode ignores (MODE->env_error). */
+void cmdutil_check_mode_env(const struct tm__mode_info *mode);
+
 /* "on (since 2026-01-05)" or "off (set by ...; the mode file says on)". */
 void cmdutil_print_mode_line(FILE *out, const struct tm__mode_info *m);
 

@@ -64,6 +64,11 @@ static void caller_name(char *buf, size_t cap)
 		/* `sh -c 'text'` names no script: fall back to the shell. */
 		if (strcmp(arg, "-c") == 0)
 			break;
+		/* `bash /dev/fd/3`, `bash <(...)`: a descriptor names no
+		 * script: fall back to the interpreter. */
+		if (!strncmp(arg, "/dev/fd/", 8) ||
+		    (!strncmp(arg, "/proc/", 6) && strstr(arg, "/fd/")))
+			break;
 		if (*base && !is_interp && arg[0] != '-') {
 			copy_name(buf, cap, base);
 			return;

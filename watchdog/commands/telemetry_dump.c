@@ -62,8 +62,8 @@ static cJSON *file_json(const char *path, const struct tm__parsed_file *pf)
 					pf->meta_values[i]);
 	counters = cJSON_AddObjectToObject(o, "Count");
 	for (size_t i = 0; i < pf->ncounters; i++)
-		cJSON_AddNumberToObject(counters, pf->counters[i].name,
-					(double)pf->counters[i].value);
+		cmdutil_json_add_u64(counters, pf->counters[i].name,
+				     pf->counters[i].value);
 	return o;
 }
 

@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "clock.h"
 #include "counterparse.h"
 #include "fsutil.h"
@@ -54,9 +56,11 @@ static uint64_t crashes_this_week(const struct cmdutil_count_file *files, size_t
 	return total;
 }
 
-/* Prints one line per counter file that fails validation: every later
- * count (and crash) of that program this week is lost until it goes. */
-static void print_corrupt(const struct cmdutil_count_file *files, size_t n)
+/* Prints (TEXT) or adds to ARR (JSON) one entry per counter file that
+ * fails validation: every later count (and crash) of that program this
+ * week is lost until it goes. */
+static void list_corrupt(const struct cmdutil_count_file *files, size_t n,
+			 int text, cJSON *arr)
 {
 	for (size_t k = 0; k < n; k++) {
 		struct tm__parsed_file pf;
@@ -64,70 +68,130 @@ static void print_corrupt(const struct cmdutil_count_file *files, size_t n)
 		int err = tm__counterparse_path(files[k].path, &pf, why,
 						sizeof why);
 
-		if (err == 0)
+		if (err == 0) {
 			tm__counterparse_free(&pf);
-		else if (err == TM_ECORRUPT)
+			continue;
+		}
+		if (err != TM_ECORRUPT)
+			snprintf(why, sizeof why, "%s", tm_strerror(err));
+		if (text)
 			printf("corrupt counter file: '%s': %s; its program "
 			       "counts nothing this week: delete it\n",
 			       files[k].path, why);
+		else {
+			cJSON *o = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(o, "path", files[k].path);
+			cJSON_AddStringToObject(o, "reason", why);
+			cJSON_AddItemToArray(arr, o);
+		}
 	}
 }
 
-/* Prints a line when the store or its local/ could not be trusted: the
- * library then refuses to count there (docs/security.md). */
-static void print_unsafe(const char *dir)
+/* The store or its local/ when it cannot be trusted (a symlink, another
+ * user's, writable by others): the library then refuses to count there
+ * (docs/security.md). Returns 0 and fills BAD, or -1 when all is well. */
+static int find_unsafe(const char *dir, char *bad, size_t cap)
 {
 	int top = tm__fs_open_dir(AT_FDCWD, dir, 0), fd = -1;
-	const char *what = dir;
-	char local[PATH_MAX];
 
 	if (top >= 0) {
 		fd = tm__fs_open_dir(top, "local", 1);
 		close(top);
 		if (fd >= 0)
 			close(fd);
-		if (tm__paths_join(local, sizeof local, dir, "local") == 0)
-			what = local;
 	}
-	if (top == TM_EUNSAFE || fd == TM_EUNSAFE)
-		printf("unsafe store: '%s' is a symbolic link, owned by another "
-		       "user or writable by others; nothing is counted there: "
-		       "make it yours (chown, chmod go-w) or set TMWATCH_DIR\n",
-		       top == TM_EUNSAFE ? dir : what);
+	if (top == TM_EUNSAFE)
+		snprintf(bad, cap, "%s", dir);
+	else if (fd == TM_EUNSAFE)
+		snprintf(bad, cap, "%s/local", dir);
+	else
+		return -1;
+	return 0;
+}
+
+static cJSON *mode_json(const struct tm__mode_info *m)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "effective", tm__mode_name(m->effective));
+	cJSON_AddStringToObject(o, "recorded", tm__mode_name(m->recorded));
+	if (m->date[0])
+		cJSON_AddStringToObject(o, "since", m->date);
+	else
+		cJSON_AddNullToObject(o, "since");
+	if (m->forced_by)
+		cJSON_AddStringToObject(o, "forced_by", m->forced_by);
+	else
+		cJSON_AddNullToObject(o, "forced_by");
+	return o;
 }
 
 int telemetry_status_main(int argc, char **argv)
 {
 	struct tm__mode_info mode;
 	struct cmdutil_count_file *files;
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], bad[PATH_MAX + 8];
 	off_t bytes = 0;
+	uint64_t crashes;
+	int json;
 	size_t n;
 
 	if (cmdutil_wants_help(argc, argv)) {
-		printf("usage: tmwatch telemetry status\n\nShows the mode, "
-		       "the store directory, counter files, reports,\n"
-		       "uploads and the crashes recorded this week.\n");
+		printf("usage: tmwatch telemetry status [--json]\n\nShows the "
+		       "mode, the store directory, counter files (and which "
+		       "are\ncorrupt), the upload configs found (and why one "
+		       "is skipped), reports,\nuploads and the crashes "
+		       "recorded this week.\n");
 		return MSG_EXIT_OK;
 	}
+	json = cmdutil_take_flag(&argc, argv, "--json");
 	if (argc > 1)
 		return msg_usage(CMD, "unexpected argument '%s'", argv[1]);
-	if (cmdutil_store_dir(dir, sizeof dir) || cmdutil_load_mode(dir, &mode))
+	if (cmdutil_store_dir(dir, sizeof dir) ||
+	    cmdutil_load_mode(dir, &mode))
 		return MSG_EXIT_FAIL;
 	if (cmdutil_list_count_files(dir, &files, &n))
 		return MSG_EXIT_FAIL;
 	for (size_t k = 0; k < n; k++)
 		bytes += files[k].size;
+	crashes = crashes_this_week(files, n, tm__clock_now());
+	if (json) {
+		cJSON *o = cJSON_CreateObject(), *cf;
+
+		cJSON_AddItemToObject(o, "mode", mode_json(&mode));
+		cJSON_AddStringToObject(o, "directory", dir);
+		cf = cJSON_AddObjectToObject(o, "counter_files");
+		cmdutil_json_add_u64(cf, "count", n);
+		cmdutil_json_add_u64(cf, "bytes", (unsigned long long)bytes);
+		list_corrupt(files, n, 0,
+			     cJSON_AddArrayToObject(cf, "corrupt"));
+		cJSON_AddItemToObject(o, "upload_configs",
+				      telemetry_upload_configs_json(dir));
+		cJSON_AddItemToObject(o, "reports",
+				      telemetry_upload_status_json(dir));
+		cmdutil_json_add_u64(o, "crashes_this_week", crashes);
+		if (find_unsafe(dir, bad, sizeof bad) == 0)
+			cJSON_AddStringToObject(o, "unsafe", bad);
+		else
+			cJSON_AddNullToObject(o, "unsafe");
+		free(files);
+		return cmdutil_print_json(o);
+	}
 	printf("mode: ");
 	cmdutil_print_mode_line(stdout, &mode);
 	printf("directory: %s\n", dir);
 	printf("counter files: %zu (%lld KiB)\n", n,
 	       (long long)(bytes + 1023) / 1024);
+	telemetry_upload_describe_configs(stdout, dir);
 	telemetry_upload_status(stdout, dir);
-	printf("crashes this week: %" PRIu64 "\n",
-	       crashes_this_week(files, n, tm__clock_now()));
-	print_corrupt(files, n);
-	print_unsafe(dir);
+	printf("crashes this week: %" PRIu64 "\n", crashes);
+	list_corrupt(files, n, 1, NULL);
+	if (find_unsafe(dir, bad, sizeof bad) == 0)
+		printf("unsafe store: '%s' is a symbolic link, owned by another "
+		       "user or writable by others; nothing is counted there: "
+		       "make it yours (chown, chmod go-w) or set TMWATCH_DIR\n",
+		       bad);
 	free(files);
 	return MSG_EXIT_OK;
 }
@@ -139,23 +203,55 @@ int telemetry_env_main(int argc, char **argv)
 		"TMWATCH_PROGRAM_VERSION", "TMWATCH_BIN", "TMWATCH_SHIM",
 		"TMWATCH_DEBUG_DIRS", "TMWATCH_NO_SYSTEM_DEBUG", "TMWATCH_NOW",
 		"TMWATCH_UPLOAD_CONFIG_DIRS", "TMWATCH_CRASH_LOGS_MAX",
-		"TMWATCH_CRASH_LOGS_MAX_BYTES", "XDG_CONFIG_HOME", "XDG_STATE_HOME",
-		"HOME" };
+		"TMWATCH_CRASH_LOGS_MAX_BYTES", "XDG_CONFIG_HOME",
+		"XDG_STATE_HOME", "HOME" };
 	char dir[PATH_MAX], state[PATH_MAX];
+	int json, has_dir, has_state;
+	cJSON *o, *vo;
 
 	if (cmdutil_wants_help(argc, argv)) {
-		printf("usage: tmwatch telemetry env\n\nPrints the "
+		printf("usage: tmwatch telemetry env [--json]\n\nPrints the "
 		       "environment variables tmwatch reads and the paths "
 		       "they give.\n");
 		return MSG_EXIT_OK;
 	}
+	json = cmdutil_take_flag(&argc, argv, "--json");
+	if (argc > 1)
+		return msg_usage(CMD, "unexpected argument '%s'", argv[1]);
+	has_dir = tm__paths_store_dir(dir, sizeof dir) == 0;
+	has_state = tm__paths_state_dir(state, sizeof state) == 0;
+	if (!json) {
+		for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+			const char *v = getenv(vars[i]);
+			printf("%s=%s\n", vars[i], v ? v : "");
+		}
+		if (has_dir)
+			printf("store directory: %s\n", dir);
+		if (has_state)
+			printf("crash logs: %s/crashes\n", state);
+		return MSG_EXIT_OK;
+	}
+	o = cJSON_CreateObject();
+	vo = cJSON_AddObjectToObject(o, "environment");
 	for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
 		const char *v = getenv(vars[i]);
-		printf("%s=%s\n", vars[i], v ? v : "");
+
+		if (v)
+			cJSON_AddStringToObject(vo, vars[i], v);
+		else
+			cJSON_AddNullToObject(vo, vars[i]);
 	}
-	if (tm__paths_store_dir(dir, sizeof dir) == 0)
-		printf("store directory: %s\n", dir);
-	if (tm__paths_state_dir(state, sizeof state) == 0)
-		printf("crash logs: %s/crashes\n", state);
-	return MSG_EXIT_OK;
+	if (has_dir)
+		cJSON_AddStringToObject(o, "store_directory", dir);
+	else
+		cJSON_AddNullToObject(o, "store_directory");
+	if (has_state) {
+		char logs[PATH_MAX + 16];
+
+		snprintf(logs, sizeof logs, "%s/crashes", state);
+		cJSON_AddStringToObject(o, "crash_logs", logs);
+	} else {
+		cJSON_AddNullToObject(o, "crash_logs");
+	}
+	return cmdutil_print_json(o);
 }

@@ -8,11 +8,14 @@
 #include "telemetry_upload.h"
 
 #include <dirent.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+
+#include <cjson/cJSON.h>
 
 #include "cmd.h"
 #include "cmdutil.h"
@@ -39,6 +42,109 @@ void telemetry_upload_describe_endpoints(FILE *out, const char *store_dir)
 	for (size_t i = 0; i < cs.nerrors; i++)
 		msg_error("ignoring upload config %s", cs.errors[i]);
 	tm__uploadconfig_free_all(&cs);
+}
+
+size_t telemetry_upload_describe_configs(FILE *out, const char *store_dir)
+{
+	struct tm__upload_configs cs;
+	size_t skipped;
+
+	if (tm__uploadconfig_load_all(store_dir, &cs) != 0) {
+		fprintf(out, "upload configs: cannot be read\n");
+		return 1;
+	}
+	if (cs.n == 0 && cs.nerrors == 0)
+		fprintf(out, "upload configs: none (nothing is ever sent)\n");
+	for (size_t i = 0; i < cs.n; i++) {
+		fprintf(out, "upload config: %s: endpoint %s, programs",
+			cs.v[i].path, cs.v[i].endpoint);
+		for (size_t p = 0; p < cs.v[i].nprograms; p++)
+			fprintf(out, "%s%s", p ? ", " : " ",
+				cs.v[i].programs[p].name);
+		fputc('\n', out);
+	}
+	for (size_t i = 0; i < cs.nerrors; i++)
+		fprintf(out, "upload config skipped: %s; fix or remove it\n",
+			cs.errors[i]);
+	skipped = cs.nerrors;
+	tm__uploadconfig_free_all(&cs);
+	return skipped;
+}
+
+cJSON *telemetry_upload_configs_json(const char *store_dir)
+{
+	struct tm__upload_configs cs;
+	cJSON *o = cJSON_CreateObject(), *found, *skipped;
+
+	found = cJSON_AddArrayToObject(o, "found");
+	skipped = cJSON_AddArrayToObject(o, "skipped");
+	if (tm__uploadconfig_load_all(store_dir, &cs) != 0) {
+		cJSON_AddItemToArray(skipped, cJSON_CreateString(
+			"upload configs cannot be read"));
+		return o;
+	}
+	for (size_t i = 0; i < cs.n; i++) {
+		cJSON *c = cJSON_CreateObject(), *progs;
+
+		cJSON_AddStringToObject(c, "path", cs.v[i].path);
+		cJSON_AddStringToObject(c, "endpoint", cs.v[i].endpoint);
+		progs = cJSON_AddArrayToObject(c, "programs");
+		for (size_t p = 0; p < cs.v[i].nprograms; p++)
+			cJSON_AddItemToArray(progs, cJSON_CreateString(
+				cs.v[i].programs[p].name));
+		cJSON_AddItemToArray(found, c);
+	}
+	for (size_t i = 0; i < cs.nerrors; i++)
+		cJSON_AddItemToArray(skipped,
+				     cJSON_CreateString(cs.errors[i]));
+	tm__uploadconfig_free_all(&cs);
+	return o;
+}
+
+static cJSON *entry_json(const struct tm__upload_entry *e)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "week", e->week);
+	if (e->endpoint)
+		cJSON_AddStringToObject(o, "endpoint", e->endpoint);
+	if (e->reason)
+		cJSON_AddStringToObject(o, "reason", e->reason);
+	cmdutil_json_add_u64(o, "attempts", (unsigned long long)
+			     (e->attempts > 0 ? e->attempts : 0));
+	return o;
+}
+
+cJSON *telemetry_upload_status_json(const char *store_dir)
+{
+	struct tm__upload_status st;
+	cJSON *o, *a;
+
+	if (tm__upload_status(store_dir, &st) != 0)
+		return NULL;
+	o = cJSON_CreateObject();
+	a = cJSON_AddArrayToObject(o, "pending");
+	for (size_t i = 0; i < st.npending; i++)
+		cJSON_AddItemToArray(a, entry_json(&st.pending[i]));
+	a = cJSON_AddArrayToObject(o, "rejected");
+	for (size_t i = 0; i < st.nrejected; i++)
+		cJSON_AddItemToArray(a, entry_json(&st.rejected[i]));
+	cmdutil_json_add_u64(o, "uploaded", st.nuploaded);
+	cmdutil_json_add_u64(o, "too_old", st.ntoo_old);
+	if (st.last_week[0]) {
+		cJSON *l = cJSON_AddObjectToObject(o, "last_upload");
+
+		cJSON_AddStringToObject(l, "week", st.last_week);
+		if (st.last_endpoint)
+			cJSON_AddStringToObject(l, "endpoint",
+						st.last_endpoint);
+		cmdutil_json_add_u64(l, "time",
+				     (unsigned long long)st.last_time);
+	} else {
+		cJSON_AddNullToObject(o, "last_upload");
+	}
+	tm__upload_status_free(&st);
+	return o;
 }
 
 static void log_stderr(void *arg, const char *line)
