@@ -16,4 +16,5 @@ int telemetry_count_main(int argc, char **argv);
 int telemetry_upload_main(int argc, char **argv);
 int cmd_crashes_main(int argc, char **argv);
 int cmd_stacks_main(int argc, char **argv);
+int cmd_doctor_main(int argc, char **argv);
 #endif
