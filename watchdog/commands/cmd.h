@@ -14,6 +14,7 @@ int telemetry_csv_main(int argc, char **argv);
 int telemetry_clean_main(int argc, char **argv);
 int telemetry_count_main(int argc, char **argv);
 int telemetry_upload_main(int argc, char **argv);
+int telemetry_view_main(int argc, char **argv);
 int cmd_crashes_main(int argc, char **argv);
 int cmd_stacks_main(int argc, char **argv);
 int cmd_doctor_main(int argc, char **argv);

@@ -46,6 +46,8 @@ static void usage(FILE *out)
 	      "reports\n"
 	      "  upload                 build due reports and upload them now "
 	      "(mode on)\n"
+	      "  view [--addr HOST:PORT] [--open]\n"
+	      "                         a local web page over the store\n"
 	      "  count [--program P] [--version V] NAME [N]\n"
 	      "                         add N (default 1) to counter NAME\n"
 	      "\n"
@@ -129,6 +131,7 @@ static const struct {
 	{ "clean", telemetry_clean_main },
 	{ "upload", telemetry_upload_main },
 	{ "count", telemetry_count_main },
+	{ "view", telemetry_view_main },
 };
 
 int cmd_telemetry_main(int argc, char **argv)
