@@ -15,6 +15,7 @@ packages=(
   strace coreutils           # relays under test (test_intake_load)
   pandoc                     # man pages generated from docs/*.md
   bash-completion dpkg-dev fakeroot  # completion; the .deb test
+  clangd neovim              # docs/editors.md recipes (tests/cli/editors.sh)
 )
 
 missing=()
