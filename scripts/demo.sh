@@ -72,6 +72,9 @@ tmwatch telemetry dump
 say tmwatch crashes
 tmwatch crashes
 
+say tmwatch doctor
+tmwatch doctor || true
+
 log=$(ls -t "$XDG_STATE_HOME"/tmwatch/crashes/* 2>/dev/null | head -n 1)
 if [ -n "$log" ]; then
   say cat "$log"

@@ -51,7 +51,7 @@ static void usage(FILE *out)
 	      "  count [--program P] [--version V] NAME [N]\n"
 	      "                         add N (default 1) to counter NAME\n"
 	      "\n"
-	      "Each command takes --help. See docs/tmwatch-telemetry.md.\n",
+	      "Each command takes --help. See man tmwatch-telemetry.\n",
 	      out);
 }
 
