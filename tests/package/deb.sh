@@ -77,6 +77,22 @@ tmwatch telemetry dump | grep -q "^3	consumer/ran$" || fail "consumer count"
 
 tmwatch doctor >"$T/doctor" 2>&1 || { cat "$T/doctor"; fail "doctor"; }
 
+# The view from the package: its page, chart.js from libjs-chart.js, the
+# counts just made.
+mkfifo "$T/view.fifo"
+tmwatch telemetry view --addr 127.0.0.1:0 >"$T/view.fifo" 2>"$T/view.err" &
+view=$!
+# Its first line names the URL: wait on it, bounded, never on a clock.
+read -r -t 60 line <"$T/view.fifo"
+url=$(printf '%s' "${line:-}" | sed -n 's/.* at \(http:[^ ]*\) .*/\1/p')
+[ -n "$url" ] || { kill "$view"; fail "view: ${line:-} $(cat "$T/view.err")"; }
+curl -sf "${url}data.json" | grep -q '"consumer/ran":3' ||
+	{ kill "$view"; fail "view data.json"; }
+curl -sf "${url}static/chart.js" | head -c 200 | grep -q "Chart.js" ||
+	{ kill "$view"; fail "view chart.js"; }
+kill "$view"
+wait "$view" 2>/dev/null
+
 dpkg -r libtmwatch-dev tmwatch >"$T/dpkg.log" 2>&1 ||
 	{ cat "$T/dpkg.log"; fail "dpkg -r"; }
 dpkg -s tmwatch >/dev/null 2>&1 && fail "tmwatch still installed"
