@@ -24,6 +24,7 @@
 #include "cmd.h"
 #include "cmdutil.h"
 #include "crashlogdir.h"
+#include "crashsummary.h"
 #include "msg.h"
 #include "tmwatch/common.h"
 
@@ -34,8 +35,7 @@ static const char CMD[] = "tmwatch crashes";
 /* What the list shows of one log. */
 struct summary {
 	const struct crashlogdir_entry *e;
-	char program[128], version[128], sig[32], frame[256];
-	long pid;
+	struct crash_summary c;
 };
 
 static void usage(FILE *out)
@@ -110,88 +110,6 @@ static char *read_log(int dfd, const char *name)
 	return buf;
 }
 
-/* Copies the rest of the line at S into BUF, control bytes dropped. */
-static void copy_line(char *buf, size_t cap, const char *s)
-{
-	size_t n = 0;
-
-	for (; *s && *s != '\n' && n + 1 < cap; s++)
-		if ((unsigned char)*s >= 0x20)
-			buf[n++] = *s;
-	buf[n] = 0;
-}
-
-/* The value of the "KEY:   value" line, or NULL. */
-static const char *field(const char *text, const char *key)
-{
-	size_t k = strlen(key);
-
-	for (const char *l = text; l; l = strchr(l, '\n')) {
-		if (*l == '\n')
-			l++;
-		if (strncmp(l, key, k) == 0 && l[k] == ':') {
-			l += k + 1;
-			while (*l == ' ')
-				l++;
-			return l;
-		}
-	}
-	return NULL;
-}
-
-static void summarize(const char *text, struct summary *s)
-{
-	const char *v, *at;
-
-	strcpy(s->program, "?");
-	strcpy(s->version, "-");
-	strcpy(s->sig, "?");
-	strcpy(s->frame, "-");
-	s->pid = 0;
-	if (!text)
-		return;
-	if ((v = field(text, "program")))
-		copy_line(s->program, sizeof s->program, v);
-	if ((v = field(text, "pid")))
-		s->pid = strtol(v, NULL, 10);
-	if ((v = field(text, "signal"))) {
-		copy_line(s->sig, sizeof s->sig, v);
-		s->sig[strcspn(s->sig, " (")] = 0;
-	}
-	/* counted: yes, in the counters of PROGRAM@VERSION-TC-OS-ARCH */
-	v = field(text, "counted");
-	if (v && (v = strstr(v, "in the counters of ")) &&
-	    (at = strchr(v, '@')) && at < v + strcspn(v, "\n")) {
-		copy_line(s->version, sizeof s->version, at + 1);
-		for (int i = 0; i < 3; i++) {
-			char *dash = strrchr(s->version, '-');
-
-			if (dash)
-				*dash = 0;
-		}
-		if (!s->version[0])
-			strcpy(s->version, "-");
-	}
-	/* The first stack line: "  #0   0x0123... FUNC[ at FILE:LINE]". */
-	v = strstr(text, "\n  #");
-	if (v) {
-		const char *p = strstr(v, " 0x");
-		char *cut;
-
-		if (p && p < v + strcspn(v + 1, "\n") + 1) {
-			p += 3 + strspn(p + 3, "0123456789abcdef");
-			while (*p == ' ')
-				p++;
-			if (strncmp(p, "[inlined] ", 10) == 0)
-				p += 10;
-			copy_line(s->frame, sizeof s->frame, p);
-			cut = strstr(s->frame, " at ");
-			if (cut)
-				*cut = 0;
-		}
-	}
-}
-
 /* TIME: "YYYY-MM-DD", "YYYY-MM-DD HH:MM[:SS]" (also with a T), local
  * time, or "Nd", "Nh", "Nm": that long before now. */
 static int parse_time(const char *s, time_t *t)
@@ -248,11 +166,11 @@ static cJSON *summary_json(const struct summary *s, const char *dir)
 	cJSON_AddStringToObject(o, "time", when);
 	cmdutil_json_add_u64(o, "timestamp",
 			     (unsigned long long)s->e->mtime.tv_sec);
-	cmdutil_json_add_u64(o, "pid", (unsigned long long)s->pid);
-	cJSON_AddStringToObject(o, "signal", s->sig);
-	cJSON_AddStringToObject(o, "program", s->program);
-	cJSON_AddStringToObject(o, "version", s->version);
-	cJSON_AddStringToObject(o, "frame", s->frame);
+	cmdutil_json_add_u64(o, "pid", (unsigned long long)s->c.pid);
+	cJSON_AddStringToObject(o, "signal", s->c.sig);
+	cJSON_AddStringToObject(o, "program", s->c.program);
+	cJSON_AddStringToObject(o, "version", s->c.version);
+	cJSON_AddStringToObject(o, "frame", s->c.frame);
 	cJSON_AddStringToObject(o, "log", path);
 	cmdutil_json_add_u64(o, "size", (unsigned long long)s->e->size);
 	return o;
@@ -334,9 +252,9 @@ static int cmd_list(int argc, char **argv)
 		    (has_until && v[k].mtime.tv_sec > until))
 			continue;
 		text = read_log(dfd, v[k].name);
-		summarize(text, &s);
+		crashsummary_parse(text, &s.c);
 		free(text);
-		if (program && strcmp(program, s.program) != 0)
+		if (program && strcmp(program, s.c.program) != 0)
 			continue;
 		if (json) {
 			cJSON_AddItemToArray(arr, summary_json(&s, dir));
@@ -349,8 +267,8 @@ static int cmd_list(int argc, char **argv)
 				       "VERSION", "FRAME", "LOG");
 			local_time(v[k].mtime.tv_sec, when, sizeof when);
 			printf("%-19s %7ld %-7s %-16s %-12s %-30s  %s/%s\n",
-			       when, s.pid, s.sig, s.program, s.version,
-			       s.frame, dir, v[k].name);
+			       when, s.c.pid, s.c.sig, s.c.program, s.c.version,
+			       s.c.frame, dir, v[k].name);
 		}
 		shown++;
 	}
@@ -378,9 +296,9 @@ static int matches(const char *id, const char *dir,
 		struct summary s = { .e = e };
 		char *text = read_log(dfd, e->name);
 
-		summarize(text, &s);
+		crashsummary_parse(text, &s.c);
 		free(text);
-		return s.pid == pid;
+		return s.c.pid == pid;
 	}
 	if (slash) {
 		size_t dl = strlen(dir);
@@ -434,7 +352,7 @@ static int cmd_info(int argc, char **argv)
 			struct summary s = { .e = &v[k] };
 			cJSON *o;
 
-			summarize(text, &s);
+			crashsummary_parse(text, &s.c);
 			o = summary_json(&s, dir);
 			cJSON_AddStringToObject(o, "text", text);
 			rc = cmdutil_print_json(o);
