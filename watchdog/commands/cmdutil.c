@@ -77,9 +77,9 @@ void cmdutil_check_mode_env(const struct tm__mode_info *mode)
 		return;
 	warned = 1;
 	if (strcmp(v, "on") == 0)
-		msg_error("ignoring TMWATCH_TELEMETRY=on: the variable can only "
-			  "lower the mode (off, local); run 'tmwatch telemetry "
-			  "on' to upload");
+		msg_error("ignoring TMWATCH_TELEMETRY=on: the variable can "
+			  "only lower the mode (off, local); run 'tmwatch "
+			  "telemetry on' to upload");
 	else
 		msg_error("ignoring TMWATCH_TELEMETRY='%s': not a mode; set it "
 			  "to off or local, or unset it", v);
@@ -128,8 +128,9 @@ static int by_path(const void *a, const void *b)
 		      ((const struct cmdutil_count_file *)b)->path);
 }
 
-/* Lists the T/local .v1.count files sorted by name into *out (malloc'd). A missing
- * directory is an empty store; anything else unreadable is an error. */
+/* Lists the T/local .v1.count files sorted by name into *out (malloc'd).
+ * A missing directory is an empty store; anything else unreadable is an
+ * error. */
 int cmdutil_list_count_files(const char *dir, struct cmdutil_count_file **out,
 			    size_t *n)
 {
@@ -178,7 +179,8 @@ int cmdutil_list_count_files(const char *dir, struct cmdutil_count_file **out,
 }
 
 /* Files named on the command line, or every counter file of the store. */
-int cmdutil_collect_files(int argc, char **argv, struct cmdutil_count_file **out,
+int cmdutil_collect_files(int argc, char **argv,
+			  struct cmdutil_count_file **out,
 			 size_t *n)
 {
 	char dir[PATH_MAX];

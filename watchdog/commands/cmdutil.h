@@ -62,6 +62,7 @@ int cmdutil_print_json(struct cJSON *j);
 
 /* Adds the unsigned V to object O under KEY as a JSON integer: exact
  * beyond 2^53, where a double would round it. */
-void cmdutil_json_add_u64(struct cJSON *o, const char *key, unsigned long long v);
+void cmdutil_json_add_u64(struct cJSON *o, const char *key,
+			  unsigned long long v);
 
 #endif

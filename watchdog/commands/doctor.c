@@ -555,7 +555,8 @@ static void check_uploads(struct report *r, const char *dir,
 	for (size_t i = 0; i < us.npending; i++)
 		if (us.pending[i].attempts > 0)
 			check(r, V_NOTE, "last upload", "week %s: %d failed "
-			      "attempts (%s); it is retried", us.pending[i].week,
+			      "attempts (%s); it is retried",
+			      us.pending[i].week,
 			      us.pending[i].attempts, us.pending[i].reason ?
 			      us.pending[i].reason : "?");
 	tm__upload_status_free(&us);
@@ -585,8 +586,8 @@ int cmd_doctor_main(int argc, char **argv)
 	if (json)
 		r.json = cJSON_CreateArray();
 	if (tm__paths_store_dir(dir, sizeof dir) != 0) {
-		check(&r, V_FAIL, "store", "no store directory: set TMWATCH_DIR "
-		      "or HOME");
+		check(&r, V_FAIL, "store", "no store directory: set "
+		      "TMWATCH_DIR or HOME");
 		memset(&mode, 0, sizeof mode);
 		mode.effective = TM_MODE_LOCAL;
 	} else {

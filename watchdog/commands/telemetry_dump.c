@@ -107,7 +107,8 @@ int telemetry_dump_main(int argc, char **argv)
 			continue;
 		}
 		if (json)
-			cJSON_AddItemToArray(all, file_json(files[k].path, &pf));
+			cJSON_AddItemToArray(all,
+					     file_json(files[k].path, &pf));
 		else
 			dump_text(files[k].path, &pf);
 		tm__counterparse_free(&pf);

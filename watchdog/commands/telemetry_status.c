@@ -29,8 +29,8 @@
 static const char CMD[] = "tmwatch telemetry";
 
 /* Sums crash/crash stack counters in the files whose week holds NOW. */
-static uint64_t crashes_this_week(const struct cmdutil_count_file *files, size_t n,
-				  time_t now)
+static uint64_t crashes_this_week(const struct cmdutil_count_file *files,
+				  size_t n, time_t now)
 {
 	uint64_t total = 0;
 
