@@ -18,7 +18,7 @@ static void usage(FILE *out)
 {
 	fputs("usage: tmwatch [options] [--] PROGRAM [ARGS...]\n"
 	      "       tmwatch telemetry [on|local|off|status|env|dump|csv|"
-	      "clean|upload|count] ...\n"
+	      "clean|upload|count|view] ...\n"
 	      "       tmwatch crashes [list|info|clean] ...\n"
 	      "       tmwatch doctor [--json]\n"
 	      "       tmwatch stacks --data DIR|URL --program NAME ...\n"
