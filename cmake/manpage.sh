@@ -7,11 +7,17 @@
 set -eu
 in=$1 out=$2 name=$3 section=$4 version=$5 desc=${6:-}
 tmp=$out.md.tmp
+# whatis/apropos (lexgrog) want the NAME section as "page \- what": take
+# the page's own text after its dash, or DESCRIPTION.
+if [ -z "$desc" ]; then
+	desc=$(awk '/^## NAME/ { on = 1; next } /^## / { on = 0 }
+		on && NF { printf "%s ", $0 }' "$in" |
+		sed -e 's/^[^—]*— *//' -e 's/`//g' -e 's/ *$//')
+fi
 {
-	if [ -n "$desc" ] && ! grep -q '^## NAME' "$in"; then
-		printf '# NAME\n\n%s \\- %s\n\n' "$name" "$desc"
-	fi
-	sed -e '1{/^# /d;}' -e 's/^##/#/' "$in"
+	printf '# NAME\n\n%s \\- %s\n\n' "$name" "$desc"
+	awk '/^## NAME/ { skip = 1; next } /^## / { skip = 0 } !skip' "$in" |
+		sed -e '1{/^# /d;}' -e 's/^##/#/'
 } >"$tmp"
 pandoc -s -f markdown -t man -M title="$name" -M section="$section" \
 	-M header="tmwatch manual" -M footer="tmwatch $version" \

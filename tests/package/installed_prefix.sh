@@ -25,6 +25,9 @@ for page in man1/tmwatch.1 man1/tmwatch-telemetry.1 man1/tmwatch-crashes.1 \
 		grep -v "table wider than line width" |
 		grep -v "^warning: file '<standard input>', around line")
 	[ -z "$w" ] || fail "man -l $page warns: $w"
+	# whatis/apropos can read its NAME line.
+	lexgrog "$p/share/man/$page" >/dev/null 2>&1 ||
+		fail "lexgrog cannot parse $page's NAME"
 done
 found=$(MANPATH="$p/share/man" man -w tmwatch-crashes) ||
 	fail "man -w tmwatch-crashes"
