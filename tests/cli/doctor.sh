@@ -44,6 +44,9 @@ doctor_names_each_problem_and_exits_1)
 	has "$out" "^FAIL  preload .*was counted 0 times (expected SIGSEGV, once)"
 	has "$out" "^ok    wrapper"
 	has "$out" "problems found"
+	expect_rc 1 env TMWATCH_DISABLE=1 "$TMWATCH_BIN" doctor
+	has "$out" "^FAIL  disabled .*TMWATCH_DISABLE=1 is set"
+	has "$out" "^ok    wrapper"
 	expect_rc 1 env TMWATCH_SHIM=/nonexistent "$TMWATCH_BIN" doctor --json
 	has "$out" '"ok":[[:space:]]*false'
 	has "$out" "'/nonexistent' is missing or unreadable"

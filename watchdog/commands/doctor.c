@@ -115,6 +115,13 @@ static void check_mode(struct report *r, const char *dir,
 		check(r, V_FAIL, "mode file", "'%s' is unusable (%s), so "
 		      "local applies; run 'tmwatch telemetry local' (or on, "
 		      "off) to rewrite it", path, tm_strerror(m->file_error));
+	v = getenv("TMWATCH_DISABLE");
+	if (v && !strcmp(v, "1"))
+		check(r, V_FAIL, "disabled", "TMWATCH_DISABLE=1 is set: "
+		      "tmwatch does nothing for programs started from this "
+		      "environment (the test crashes below run without it); "
+		      "unset it");
+	v = getenv("TMWATCH_TELEMETRY");
 	if (m->env_error)
 		check(r, V_FAIL, "mode variable", "TMWATCH_TELEMETRY='%s' is "
 		      "ignored: it can only be off or local; fix or unset it",
