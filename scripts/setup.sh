@@ -15,6 +15,9 @@ packages=(
   valgrind golang-go   # tests/scenarios/test_stacks_unwind.c
   strace coreutils           # relays under test (test_intake_load)
   libc6-dbg   # test_naming: the crash log's IFUNC variant and file:line
+  pandoc                     # man pages generated from docs/*.md
+  bash-completion dpkg-dev fakeroot  # completion; the .deb test
+  clangd neovim              # docs/editors.md recipes (tests/cli/editors.sh)
 )
 
 missing=()
@@ -29,7 +32,11 @@ if [ ${#missing[@]} -eq 0 ]; then
 fi
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-echo "setup: installing ${missing[*]}"
+echo "setup: installing ${#missing[@]} packages: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+echo "setup: apt-get update"
 $sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+echo "setup: apt-get install (one line per package as it is set up)"
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}" |
+  { grep --line-buffered -E '^(Setting up|Unpacking) ' || true; }
+echo "setup: done"

@@ -221,6 +221,7 @@ static int get_counts(const cJSON *obj, const char *key, int stacks,
 	cJSON_ArrayForEach(it, m) {
 		double d = it->valuedouble;
 		size_t len = strlen(it->string);
+		int is_cap;
 
 		if (len == 0 || len > TM__REPORT_MAX_NAME) {
 			rc = bad(why, cap, "%s%s: name empty or too long",
@@ -233,15 +234,21 @@ static int get_counts(const cJSON *obj, const char *key, int stacks,
 				 : "a counter must be one line");
 			goto fail;
 		}
+		/* Our writer caps counts at INT64_MAX (Go's int64), which
+		 * a double rounds up to 2^63: that is the cap, or one
+		 * saturated counter would set the whole week aside. */
+		is_cap = cJSON_IsNumber(it) && d == 9223372036854775808.0;
 		/* Range first: casting an out-of-range double is undefined. */
-		if (!cJSON_IsNumber(it) || !(d >= 0 && d <= 9.2e18) ||
-		    d != (double)(int64_t)d) {
+		if (!is_cap && (!cJSON_IsNumber(it) ||
+				!(d >= 0 && d <= 9.2e18) ||
+				d != (double)(int64_t)d)) {
 			rc = bad(why, cap, "%s%s: '%.60s': count must be a "
 				 "non-negative integer", where, key,
 				 it->string);
 			goto fail;
 		}
-		rc = push(out, &n, &c, it->string, len, (uint64_t)d);
+		rc = push(out, &n, &c, it->string, len,
+			  is_cap ? (uint64_t)INT64_MAX : (uint64_t)d);
 		if (rc)
 			goto fail;
 	}

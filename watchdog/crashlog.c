@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "crashlogdir.h"
 #include "fsutil.h"
 #include "modclass.h"
 #include "msg.h"
@@ -232,6 +233,14 @@ int crashlog_write(const struct crashlog_info *ci, const char *crash_output,
 		r = tm__fs_write_atomic(path, text, len, 0600, 0);
 	if (r != 0 && cap)
 		path[0] = 0;
+	if (r == 0) {
+		/* Retention: the directory never grows without bound. */
+		size_t max_logs;
+		uint64_t max_bytes;
+
+		crashlogdir_limits(&max_logs, &max_bytes, NULL);
+		(void)crashlogdir_prune(dir, max_logs, max_bytes, NULL);
+	}
 	if (crash_output)
 		r2 = write_copy(crash_output, text, len);
 	free(text);

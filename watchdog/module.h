@@ -6,8 +6,9 @@
  *   libtmwatch-crash.so  the crash pipeline (crash.c and its stages):
  *                        libunwind, libdw, libelf, cJSON; loaded when the
  *                        first crash arrives or a crash died unreported;
- *   libtmwatch-cmd.so    `tmwatch telemetry`, `tmwatch crashes` and the
- *                        daily report/upload job: libcurl, cJSON.
+ *   libtmwatch-cmd.so    the commands (`tmwatch telemetry`, `crashes`,
+ *                        `doctor`, `stacks`…) and the daily
+ *                        report/upload job: libcurl, cJSON.
  *
  * The light binary links libc only, so a watched program's watchdog
  * stays small (DESIGN §3.1 point 4), and a crash does not pay for
@@ -26,7 +27,7 @@
 #include "intake.h"
 
 /* Bump when a table below or anything it passes changes layout. */
-#define MODULE_ABI 2
+#define MODULE_ABI 3
 
 #define MODULE_CRASH_FILE "libtmwatch-crash.so"
 #define MODULE_CRASH_SYMBOL "tmwatch_crash_ops"
@@ -52,11 +53,11 @@ struct module_crash_ops {
 
 struct module_cmd_ops {
 	struct module_head head;
-	/* `tmwatch telemetry …` and `tmwatch crashes …` (cmd.h). */
-	int (*telemetry_main)(int argc, char **argv);
-	int (*crashes_main)(int argc, char **argv);
-	/* `tmwatch stacks …` (cmd_stacks.c), for maintainers. */
-	int (*stacks_main)(int argc, char **argv);
+	/* Runs the command NAME (`telemetry`, `crashes`, `doctor`,
+	 * `stacks`…: the table in commands/cmdmod.c) with ARGV[0] == NAME;
+	 * returns its exit code, or -1 when the module has no such command
+	 * (a light binary newer than its module). */
+	int (*command_main)(const char *name, int argc, char **argv);
 	/* tm__upload_daily_spawn of lib/upload.h. */
 	int (*daily_spawn)(void);
 };

@@ -76,6 +76,13 @@ static int is_set(const char *name)
 	return v && strcmp(v, "1") == 0;
 }
 
+static int is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 /* Like a shell: 127 when not found, 126 when found but not runnable. */
 static int exec_program(const struct supervisor *s)
 {
@@ -93,6 +100,9 @@ static int exec_program(const struct supervisor *s)
 		return 127;
 	}
 	snprintf(reason, sizeof(reason), "%s", strerror(e));
+	/* execve gives EACCES for a directory; a shell says what it is. */
+	if (e == EACCES && strchr(name, '/') && is_dir(name))
+		snprintf(reason, sizeof(reason), "is a directory");
 	if (reason[0] >= 'A' && reason[0] <= 'Z')
 		reason[0] = (char)(reason[0] - 'A' + 'a');
 	msg_error("cannot run '%s': %s", name, reason);

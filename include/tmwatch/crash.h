@@ -3,8 +3,8 @@
  *
  * Call tm_crash_monitor_start() first thing in main(). It installs the same
  * crash handlers as libtmwatch-preload.so and puts a tmwatch watchdog parent
- * above the program by re-executing it under `tmwatch --adopt` (DESIGN
- * §3.3); it works in statically linked programs, where LD_PRELOAD cannot.
+ * above the program by re-executing it under `tmwatch --adopt`
+ * (docs/modes.md); it works in statically linked programs, where LD_PRELOAD cannot.
  * In the re-executed child (and when already monitored) it returns 0 at
  * once. It never fails the program: on error it returns a code (see
  * tm_strerror) and the program continues unmonitored.

@@ -2,8 +2,8 @@
 /* telemetry.h -- the user's telemetry mode and the store directory.
  *
  * The mode decides what tmwatch may do: off (write nothing at all), local
- * (count and report locally; the default), on (also upload reports, DESIGN
- * §7). Environment overrides TMWATCH_TELEMETRY=off|local and DO_NOT_TRACK=1
+ * (count and report locally; the default), on (also upload reports,
+ * docs/upload.md). Environment overrides TMWATCH_TELEMETRY=off|local and DO_NOT_TRACK=1
  * are applied before any file is touched. Thread-safe; not for signal
  * handlers.
  */

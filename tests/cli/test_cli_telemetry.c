@@ -319,7 +319,7 @@ static void clean_removes_counter_files_but_keeps_the_mode(void **state)
 	assert_int_equal(run("local", NULL), 0);
 	assert_int_equal(run("count", "--program", "p", "a", NULL), 0);
 	assert_int_equal(run("clean", NULL), 0);
-	assert_non_null(strstr(out, "removed 1 files"));
+	assert_non_null(strstr(out, "removed 1 file from"));
 	assert_int_equal(run("dump", NULL), 0);
 	assert_string_equal(out, "");
 	assert_int_equal(stat(mode, &st), 0);

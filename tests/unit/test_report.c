@@ -420,6 +420,26 @@ static void report_reader_rejects_malformed_reports(void **state)
 		   "twice");
 }
 
+/* The writer caps a count at INT64_MAX, which a double rounds to 2^63:
+ * the reader takes it as the cap; one past it is still an error. */
+static void report_reader_accepts_a_count_at_the_cap(void **state)
+{
+	static const char cap[] = "{\"Week\":\"2026-11-15\",\"X\":0,"
+		"\"Programs\":[{\"Program\":\"a\",\"Counters\":{\"c\":"
+		"9223372036854775807}}]}";
+	struct tm__report r;
+	char why[256] = "";
+
+	(void)state;
+	if (tm__report_parse(cap, strlen(cap), &r, why, sizeof why) != 0)
+		fail_msg("rejected: %s", why);
+	assert_int_equal(r.programs[0].counters[0].count, INT64_MAX);
+	tm__report_free(&r);
+	expect_bad("{\"Week\":\"2026-11-15\",\"X\":0,\"Programs\":[{"
+		   "\"Program\":\"a\",\"Counters\":{\"c\":"
+		   "18446744073709551615}}]}", "non-negative integer");
+}
+
 static void report_format_round_trips_through_the_reader(void **state)
 {
 	struct tm__report_result res;
@@ -503,6 +523,7 @@ int main(void)
 		T(report_corrupt_file_does_not_block_other_weeks),
 		T(report_reuses_the_candidate_x_after_a_crash),
 		T(report_reader_rejects_malformed_reports),
+		T(report_reader_accepts_a_count_at_the_cap),
 		T(report_format_round_trips_through_the_reader),
 		T(report_filter_applies_rate_sample_rate_and_depth),
 		T(report_random_x_is_in_unit_interval_and_varies),
