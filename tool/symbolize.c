@@ -599,7 +599,8 @@ static void attach_module(struct tm__symbolizer *s, struct module *m)
 /* Reads the executable's path and run paths for module classification
  * (modclass.h). A process whose executable cannot be read still gets
  * names: every module is then classified by path alone. */
-static int classify_init(struct tm__symbolizer *s)
+static int classify_init(struct tm__symbolizer *s, const char *const *own,
+			 size_t nown)
 {
 	char link[64], exe[PATH_MAX];
 	ssize_t len;
@@ -620,6 +621,11 @@ static int classify_init(struct tm__symbolizer *s)
 		elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	r = tm__modclass_init(&s->cls, exe, elf && elf_kind(elf) == ELF_K_ELF ?
 			      elf : NULL);
+	/* The upload configs' OwnModules: a pattern modclass refuses ('/',
+	 * past its room) only leaves those libraries system ones. */
+	for (size_t i = 0; r == 0 && i < nown; i++)
+		if (tm__modclass_add_own(&s->cls, own[i]) == -ENOMEM)
+			r = -ENOMEM;
 	if (elf)
 		elf_end(elf);
 	if (fd >= 0)
@@ -628,6 +634,12 @@ static int classify_init(struct tm__symbolizer *s)
 }
 
 int tm__symbolize_open(pid_t pid, struct tm__symbolizer **out)
+{
+	return tm__symbolize_open_own(pid, NULL, 0, out);
+}
+
+int tm__symbolize_open_own(pid_t pid, const char *const *own, size_t nown,
+			   struct tm__symbolizer **out)
 {
 	struct tm__symbolizer *s = calloc(1, sizeof *s);
 	int r;
@@ -640,7 +652,7 @@ int tm__symbolize_open(pid_t pid, struct tm__symbolizer **out)
 	elf_version(EV_CURRENT);
 	r = read_maps(s);
 	if (r == 0)
-		r = classify_init(s);
+		r = classify_init(s, own, nown);
 	if (r != 0) {
 		tm__symbolize_close(s);
 		return r;

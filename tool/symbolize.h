@@ -88,6 +88,14 @@ struct tm__symframes {
  * maps could not be read), or -ENOMEM. */
 int tm__symbolize_open(pid_t pid, struct tm__symbolizer **out);
 
+/* tm__symbolize_open_own is tm__symbolize_open where libraries whose
+ * file name matches one of the NOWN fnmatch patterns OWN (an upload
+ * config's OwnModules for the program, uploadconfig.h) are the program's
+ * own modules, wherever they are installed: their frames keep the
+ * precise forms. The patterns are copied. */
+int tm__symbolize_open_own(pid_t pid, const char *const *own, size_t nown,
+			   struct tm__symbolizer **out);
+
 /* tm__symbolize_set_cache_dir makes S look PCs up in, and add them to,
  * the persistent symbolization cache in DIR (copied; symcache.h), before
  * and after reading DWARF: a PC an earlier watchdog named costs no debug

@@ -246,6 +246,9 @@ static void free_program(struct tm__uc_program *p)
 	for (size_t i = 0; i < p->nstacks; i++)
 		free(p->stacks[i].name);
 	free(p->stacks);
+	for (size_t i = 0; i < p->nown; i++)
+		free(p->own[i]);
+	free(p->own);
 }
 
 void tm__uploadconfig_free(struct tm__upload_config *c)
@@ -391,16 +394,49 @@ static int parse_stacks(const cJSON *arr, struct tm__uc_program *p,
 	return 0;
 }
 
+/* OwnModules: file name patterns (fnmatch) of the program's own
+ * libraries, e.g. "libclang-cpp.so.*": no '/', short, one line. */
+static int parse_own(const cJSON *arr, struct tm__uc_program *p, size_t pi,
+		     const char *label, char *why, size_t whycap)
+{
+	const cJSON *it;
+	size_t oi = 0;
+
+	if (!cJSON_IsArray(arr) ||
+	    cJSON_GetArraySize(arr) > TM__UC_MAX_OWN)
+		return fail(why, whycap, label,
+			    "Programs[%zu].OwnModules: must be an array of at "
+			    "most %d file name patterns", pi, TM__UC_MAX_OWN);
+	p->own = calloc((size_t)cJSON_GetArraySize(arr) + 1, sizeof *p->own);
+	if (!p->own)
+		return -ENOMEM;
+	cJSON_ArrayForEach(it, arr) {
+		if (!cJSON_IsString(it) || !name_ok(it->valuestring) ||
+		    strlen(it->valuestring) > TM__UC_MAX_OWN_LEN ||
+		    strchr(it->valuestring, '/'))
+			return fail(why, whycap, label,
+				    "Programs[%zu].OwnModules[%zu]: must be a "
+				    "file name pattern (no '/', at most %d "
+				    "bytes)", pi, oi, TM__UC_MAX_OWN_LEN);
+		p->own[oi] = strdup(it->valuestring);
+		if (!p->own[oi])
+			return -ENOMEM;
+		p->nown = ++oi;
+	}
+	return 0;
+}
+
 static int parse_program(const cJSON *it, struct tm__uc_program *p,
 			 size_t pi, const char *label, char *why,
 			 size_t whycap)
 {
 	static const char *const keys[] = { "Name", "Versions", "Counters",
-					    "Stacks", NULL };
+					    "Stacks", "OwnModules", NULL };
 	const cJSON *name = cJSON_GetObjectItemCaseSensitive(it, "Name");
 	const cJSON *vers = cJSON_GetObjectItemCaseSensitive(it, "Versions");
 	const cJSON *ctrs = cJSON_GetObjectItemCaseSensitive(it, "Counters");
 	const cJSON *stks = cJSON_GetObjectItemCaseSensitive(it, "Stacks");
+	const cJSON *own = cJSON_GetObjectItemCaseSensitive(it, "OwnModules");
 	const cJSON *v, *bad;
 	int rc;
 
@@ -443,6 +479,8 @@ static int parse_program(const cJSON *it, struct tm__uc_program *p,
 	if (ctrs && (rc = parse_counters(ctrs, p, pi, label, why, whycap)))
 		return rc;
 	if (stks && (rc = parse_stacks(stks, p, pi, label, why, whycap)))
+		return rc;
+	if (own && (rc = parse_own(own, p, pi, label, why, whycap)))
 		return rc;
 	return 0;
 }
@@ -753,4 +791,26 @@ tm__uploadconfig_stack(const struct tm__uc_program *p, const char *name)
 		    !memcmp(p->stacks[i].name, name, first))
 			return &p->stacks[i];
 	return NULL;
+}
+
+size_t tm__uploadconfig_own_modules(const struct tm__upload_configs *cs,
+				    const char *program, const char *version,
+				    const char **out, size_t cap)
+{
+	size_t n = 0;
+
+	for (size_t c = 0; c < cs->n; c++) {
+		const struct tm__uc_program *p =
+			tm__uploadconfig_program(&cs->v[c], program, version);
+
+		for (size_t i = 0; p && i < p->nown; i++) {
+			size_t k = 0;
+
+			while (k < n && strcmp(out[k], p->own[i]))
+				k++;
+			if (k == n && n < cap)
+				out[n++] = p->own[i];
+		}
+	}
+	return n;
 }

@@ -24,6 +24,8 @@
 #define TM__UC_MAX_FILES 256		/* per directory */
 #define TM__UC_MAX_EXPAND 1024		/* names from one {a,b} pattern */
 #define TM__UC_MAX_DEPTH 1024		/* stack frames kept */
+#define TM__UC_MAX_OWN 16		/* OwnModules patterns per program */
+#define TM__UC_MAX_OWN_LEN 255		/* bytes of one pattern */
 
 /* One allowed counter, after {a,b} expansion. */
 struct tm__uc_counter {
@@ -46,6 +48,9 @@ struct tm__uc_program {
 	struct tm__uc_counter *counters;
 	size_t nstacks;
 	struct tm__uc_stack *stacks;
+	size_t nown;
+	char **own;		/* OwnModules: file name patterns (fnmatch)
+				   of the program's own libraries */
 };
 
 struct tm__upload_config {
@@ -113,6 +118,15 @@ tm__uploadconfig_counter(const struct tm__uc_program *p, const char *name);
  * (whose first line must equal the rule's name), or NULL. */
 const struct tm__uc_stack *
 tm__uploadconfig_stack(const struct tm__uc_program *p, const char *name);
+
+/* tm__uploadconfig_own_modules puts in OUT (at most CAP, no duplicates)
+ * the OwnModules patterns of every config in CS naming PROGRAM at
+ * VERSION (they point into CS) and returns their number. The crash path
+ * and stack counters classify libraries matching them as the program's
+ * own (modclass.h, docs/stack-counters.md). */
+size_t tm__uploadconfig_own_modules(const struct tm__upload_configs *cs,
+				    const char *program, const char *version,
+				    const char **out, size_t cap);
 
 /* tm__uploadconfig_is_loopback_url tells whether URL is http(s) to
  * localhost, 127.0.0.0/8 or [::1] (the only places plain http may go). */
