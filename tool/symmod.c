@@ -39,7 +39,8 @@ static void own_load(void)
 	char store[4096];
 
 	if (id && tm__paths_store_dir(store, sizeof store) == 0 &&
-	    tm__uploadconfig_load_all(store, &own_configs) == 0)
+	    tm__uploadconfig_load_all_with(store, NULL,
+						   &own_configs) == 0)
 		nown = tm__uploadconfig_own_modules(&own_configs, id->program,
 						    id->version, own,
 						    TM__UC_MAX_OWN);

@@ -26,7 +26,6 @@
 #include "uploadconfig.h"
 
 #include <cjson/cJSON.h>
-#include <curl/curl.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -168,70 +167,6 @@ bad:
 		free(v[i]);
 	free(v);
 	return -1;
-}
-
-int tm__uploadconfig_is_loopback_url(const char *url)
-{
-	CURLU *u = curl_url();
-	char *host = NULL;
-	int yes = 0;
-
-	if (!u)
-		return 0;
-	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
-		if (!strcasecmp(host, "localhost") || !strcmp(host, "[::1]"))
-			yes = 1;
-		else if (!strncmp(host, "127.", 4)) {
-			unsigned a, b, c;
-			char extra;
-
-			yes = sscanf(host + 4, "%u.%u.%u%c", &a, &b, &c,
-				     &extra) == 3 && a < 256 && b < 256 &&
-			      c < 256;
-		}
-	}
-	curl_free(host);
-	curl_url_cleanup(u);
-	return yes;
-}
-
-int tm__uploadconfig_check_endpoint(const char *url, char *why,
-				    size_t whycap)
-{
-	CURLU *u = curl_url();
-	char *scheme = NULL, *part = NULL;
-	int rc = 0;
-
-	if (!u)
-		return -ENOMEM;
-	if (strlen(url) > 2048 || curl_url_set(u, CURLUPART_URL, url, 0)) {
-		rc = fail(why, whycap, NULL, "not a valid URL");
-		goto out;
-	}
-	curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
-	/* libcurl also accepts "https:/host" and friends; insist on the
-	 * plain form, so what the config says is what we connect to. */
-	if (!scheme || (strcmp(scheme, "https") && strcmp(scheme, "http")) ||
-	    (strncmp(url, "https://", 8) && strncmp(url, "http://", 7))) {
-		rc = fail(why, whycap, NULL, "must be an https URL");
-		goto out;
-	}
-	if (!strcmp(scheme, "http") && !tm__uploadconfig_is_loopback_url(url)) {
-		rc = fail(why, whycap, NULL,
-			  "plain http is allowed only to loopback; use https");
-		goto out;
-	}
-	if (!curl_url_get(u, CURLUPART_USER, &part, 0) ||
-	    !curl_url_get(u, CURLUPART_QUERY, &part, 0) ||
-	    !curl_url_get(u, CURLUPART_FRAGMENT, &part, 0))
-		rc = fail(why, whycap, NULL,
-			  "must not carry credentials, a query or a fragment");
-out:
-	curl_free(part);
-	curl_free(scheme);
-	curl_url_cleanup(u);
-	return rc;
 }
 
 static void free_program(struct tm__uc_program *p)
@@ -485,9 +420,10 @@ static int parse_program(const cJSON *it, struct tm__uc_program *p,
 	return 0;
 }
 
-int tm__uploadconfig_parse(const char *json, size_t len, const char *label,
-			   struct tm__upload_config *out, char *why,
-			   size_t whycap)
+int tm__uploadconfig_parse_with(const char *json, size_t len,
+				const char *label, tm__uc_check_fn *check,
+				struct tm__upload_config *out, char *why,
+				size_t whycap)
 {
 	static const char *const keys[] = { "Version", "Endpoint",
 					    "SampleRate", "Programs", NULL };
@@ -530,8 +466,7 @@ int tm__uploadconfig_parse(const char *json, size_t len, const char *label,
 			  "Endpoint: required, an https URL");
 		goto out;
 	}
-	rc = tm__uploadconfig_check_endpoint(ep->valuestring, reason,
-					     sizeof reason);
+	rc = check ? check(ep->valuestring, reason, sizeof reason) : 0;
 	if (rc == TM_EBADCONFIG) {
 		/* reason starts with "config: " from fail(). */
 		rc = fail(why, whycap, label, "Endpoint: %s",
@@ -638,7 +573,8 @@ static int seen_name(const struct tm__upload_configs *cs, const char *base)
 	return 0;
 }
 
-static int load_file(struct tm__upload_configs *cs, const char *path)
+static int load_file(struct tm__upload_configs *cs, const char *path,
+		     tm__uc_check_fn *check)
 {
 	char why[512];
 	char *buf = malloc(TM__UC_MAX_BYTES + 1);
@@ -655,7 +591,8 @@ static int load_file(struct tm__upload_configs *cs, const char *path)
 		free(buf);
 		return add_error(cs, why);
 	}
-	rc = tm__uploadconfig_parse(buf, len, path, &c, why, sizeof why);
+	rc = tm__uploadconfig_parse_with(buf, len, path, check, &c, why,
+					 sizeof why);
 	free(buf);
 	if (rc == -ENOMEM)
 		return rc;
@@ -683,7 +620,8 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int load_dir(struct tm__upload_configs *cs, const char *dir)
+static int load_dir(struct tm__upload_configs *cs, const char *dir,
+		    tm__uc_check_fn *check)
 {
 	char *names[TM__UC_MAX_FILES];
 	size_t n = 0;
@@ -693,7 +631,7 @@ static int load_dir(struct tm__upload_configs *cs, const char *dir)
 	int rc = 0;
 
 	if (stat(dir, &st) == 0 && S_ISREG(st.st_mode))
-		return load_file(cs, dir);
+		return load_file(cs, dir, check);
 	d = opendir(dir);
 	if (!d)
 		return 0; /* a missing directory just holds no configs */
@@ -714,14 +652,14 @@ static int load_dir(struct tm__upload_configs *cs, const char *dir)
 
 		if (!rc && !seen_name(cs, names[i]) &&
 		    !tm__paths_join(path, sizeof path, dir, names[i]))
-			rc = load_file(cs, path);
+			rc = load_file(cs, path, check);
 		free(names[i]);
 	}
 	return rc;
 }
 
-int tm__uploadconfig_load_dirs(const char *dirs,
-			       struct tm__upload_configs *out)
+int tm__uploadconfig_load_dirs_with(const char *dirs, tm__uc_check_fn *check,
+				    struct tm__upload_configs *out)
 {
 	char *copy = strdup(dirs ? dirs : "");
 	char *save = NULL, *d;
@@ -732,15 +670,16 @@ int tm__uploadconfig_load_dirs(const char *dirs,
 		return -ENOMEM;
 	for (d = strtok_r(copy, ":", &save); d && !rc;
 	     d = strtok_r(NULL, ":", &save))
-		rc = load_dir(out, d);
+		rc = load_dir(out, d, check);
 	free(copy);
 	if (rc)
 		tm__uploadconfig_free_all(out);
 	return rc;
 }
 
-int tm__uploadconfig_load_all(const char *store_dir,
-			      struct tm__upload_configs *out)
+int tm__uploadconfig_load_all_with(const char *store_dir,
+				   tm__uc_check_fn *check,
+				   struct tm__upload_configs *out)
 {
 	char dirs[8192];
 	int rc = tm__uploadconfig_dirs(store_dir, dirs, sizeof dirs);
@@ -749,7 +688,7 @@ int tm__uploadconfig_load_all(const char *store_dir,
 		memset(out, 0, sizeof *out);
 		return rc;
 	}
-	return tm__uploadconfig_load_dirs(dirs, out);
+	return tm__uploadconfig_load_dirs_with(dirs, check, out);
 }
 
 const struct tm__uc_program *

@@ -78,6 +78,20 @@ int tm__uploadconfig_parse(const char *json, size_t len, const char *label,
 			   struct tm__upload_config *out, char *why,
 			   size_t whycap);
 
+/* An endpoint check: 0, or TM_EBADCONFIG with "config: REASON" in WHY. */
+typedef int tm__uc_check_fn(const char *url, char *why, size_t whycap);
+
+/* tm__uploadconfig_parse_with is tm__uploadconfig_parse with the endpoint
+ * URL checked by CHECK; NULL only requires a string. For code that never
+ * connects and reads OwnModules alone (the crash module,
+ * libtmwatch-sym.so): it needs no libcurl, which only
+ * tm__uploadconfig_check_endpoint (uploadconfig_url.c) uses. Never for
+ * what decides where a report goes. */
+int tm__uploadconfig_parse_with(const char *json, size_t len,
+				const char *label, tm__uc_check_fn *check,
+				struct tm__upload_config *out, char *why,
+				size_t whycap);
+
 /* tm__uploadconfig_free releases everything C owns and zeroes it. */
 void tm__uploadconfig_free(struct tm__upload_config *c);
 
@@ -100,6 +114,13 @@ int tm__uploadconfig_load_all(const char *store_dir,
  * list of directories or single files (the collector's --config). */
 int tm__uploadconfig_load_dirs(const char *dirs,
 			       struct tm__upload_configs *out);
+
+/* The two loaders with the endpoint check CHECK (see parse_with). */
+int tm__uploadconfig_load_dirs_with(const char *dirs, tm__uc_check_fn *check,
+				    struct tm__upload_configs *out);
+int tm__uploadconfig_load_all_with(const char *store_dir,
+				   tm__uc_check_fn *check,
+				   struct tm__upload_configs *out);
 
 void tm__uploadconfig_free_all(struct tm__upload_configs *cs);
 

@@ -193,7 +193,7 @@ static int open_symbolizer(pid_t pid, const struct tm__identity *id,
 	int r;
 
 	if (tm__paths_store_dir(store, sizeof store) == 0 &&
-	    tm__uploadconfig_load_all(store, &cs) == 0)
+	    tm__uploadconfig_load_all_with(store, NULL, &cs) == 0)
 		nown = tm__uploadconfig_own_modules(&cs, id->program,
 						    id->version, own,
 						    TM__UC_MAX_OWN);
