@@ -51,10 +51,10 @@ int tm__modclass_init(struct tm__modclass_ctx *ctx, const char *exe,
 		      Elf *exe_elf);
 
 /* tm__modclass_add_own adds a file name pattern (fnmatch(3), e.g.
- * "libclang-cpp.so.*") of libraries the program names as its own, as an
- * upload config would for a program whose libraries live in the system
- * library directories. Returns 0, TM_EINVAL (a pattern with '/', or
- * full) or -ENOMEM. */
+ * "libclang-cpp.so.*") of libraries the program names as its own: an
+ * upload config's OwnModules (uploadconfig.h), for a program whose
+ * libraries live in the system library directories. Returns 0,
+ * TM_EINVAL (a pattern with '/', or full) or -ENOMEM. */
 int tm__modclass_add_own(struct tm__modclass_ctx *ctx, const char *pattern);
 
 /* tm__modclass_free releases CTX's strings. */

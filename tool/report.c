@@ -685,6 +685,80 @@ long tm__report_week_age_days(const char *week, time_t now)
 	return (long)((now - t) / 86400);
 }
 
+/* ---- the store rule for reports and uploads ------------------------- */
+
+int tm__report_check_dir(const char *store, const char *sub, char *bad,
+			 size_t badcap)
+{
+	char copy[256], *save = NULL, *part;
+	size_t used;
+	int fd, next, rc = 0;
+
+	if (bad && badcap)
+		snprintf(bad, badcap, "%s", store);
+	if (strlen(sub) >= sizeof copy)
+		return -ENAMETOOLONG;
+	snprintf(copy, sizeof copy, "%s", sub);
+	/* T may be a symlink the user made; what is under it may not. */
+	fd = tm__fs_open_dir(AT_FDCWD, store, 0);
+	used = strlen(store);
+	for (part = strtok_r(copy, "/", &save); fd >= 0 && part;
+	     part = strtok_r(NULL, "/", &save)) {
+		if (bad && badcap && used < badcap)
+			used += (size_t)snprintf(bad + used, badcap - used,
+						 "/%s", part);
+		next = tm__fs_open_dir(fd, part, 1);
+		close(fd);
+		fd = next;
+	}
+	if (fd < 0)
+		rc = fd;
+	else
+		close(fd);
+	return rc;
+}
+
+int tm__report_file_ok(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) != 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return TM_EUNSAFE;
+	return tm__fs_check_owner(&st);
+}
+
+void tm__report_unsafe_line(tm__log_fn log, void *arg, const char *bad)
+{
+	tm__logf(log, arg, "'%s' is a symbolic link, owned by another user "
+		 "or writable by others; no report is built or sent from it: "
+		 "make it yours (chown, chmod go-w) or set TMWATCH_DIR", bad);
+}
+
+int tm__report_check_store(const char *store, tm__log_fn log, void *arg)
+{
+	static const char *const subs[] = { "local", "upload",
+					    "local/rejected" };
+	char bad[PATHCAP];
+
+	for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
+		int rc = tm__report_check_dir(store, subs[i], bad,
+					      sizeof bad);
+
+		if (rc == -ENOENT)
+			continue;
+		if (rc == TM_EUNSAFE)
+			tm__report_unsafe_line(log, arg, bad);
+		else if (rc)
+			tm__logf(log, arg, "cannot open '%s': %s", bad,
+				 tm_strerror(rc));
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 /* ---- building -------------------------------------------------------- */
 
 struct countfile {
@@ -860,7 +934,9 @@ static int read_x(const char *path, double *x)
 
 	if (!buf)
 		return -ENOMEM;
-	rc = tm__fs_read_small(path, buf, 16u << 20, &len);
+	rc = tm__report_file_ok(path);
+	if (!rc)
+		rc = tm__fs_read_small(path, buf, 16u << 20, &len);
 	if (!rc)
 		rc = tm__report_parse(buf, len, &r, NULL, 0);
 	free(buf);
@@ -983,7 +1059,8 @@ static int build_week(struct ctx *c, struct countfile **f, size_t n)
 	int rc;
 
 	snprintf(path, sizeof path, "%s/local.%s.json", c->local, week);
-	if (access(path, F_OK) == 0) {
+	/* Only our own files say anything (a planted one is replaced). */
+	if (tm__report_file_ok(path) == 0) {
 		/* A run that crashed after writing the report but before
 		 * deleting the counter files: the counts are in it. */
 		tm__logf(c->log, c->arg, "week %s: already reported; removing "
@@ -995,7 +1072,7 @@ static int build_week(struct ctx *c, struct countfile **f, size_t n)
 	last_week(c->store, week, r.last_week);
 	r.x = tm__report_random_x();
 	snprintf(cand, sizeof cand, "%s/%s.json", c->local, week);
-	if (access(cand, F_OK) == 0)
+	if (tm__report_file_ok(cand) == 0)
 		read_x(cand, &r.x);
 	rc = merge(f, n, NULL, &r);
 	if (rc)
@@ -1006,7 +1083,8 @@ static int build_week(struct ctx *c, struct countfile **f, size_t n)
 		delete_files(c, f, n);
 		goto out;
 	}
-	if (c->mode.effective == TM_MODE_ON && access(cand, F_OK) != 0 &&
+	if (c->mode.effective == TM_MODE_ON &&
+	    tm__report_file_ok(cand) != 0 &&
 	    !exists(c->store, "upload/", week) &&
 	    !exists(c->local, "rejected/", week)) {
 		if (age > TM__REPORT_MAX_AGE_DAYS)
@@ -1070,6 +1148,17 @@ static int load_file(struct ctx *c, const char *name, struct countfile *cf)
 	int rc;
 
 	snprintf(path, sizeof path, "%s/%s", c->local, name);
+	/* A file planted while local/ was open to others (or a symlink) is
+	 * neither read, nor set aside, nor deleted. */
+	rc = tm__report_file_ok(path);
+	if (rc == TM_EUNSAFE) {
+		tm__logf(c->log, c->arg, "counter file '%s' is not a regular "
+		      "file of yours (%s); skipped: remove it", path,
+		      tm_strerror(rc));
+		return 0;
+	}
+	if (rc)
+		return 0; /* gone since the listing */
 	rc = tm__counterparse_path(path, &cf->pf, why, sizeof why);
 	if (rc == TM_ECORRUPT) {
 		time_t begin;
@@ -1211,6 +1300,11 @@ int tm__report_build(const char *store_dir, unsigned flags, tm__log_fn log,
 		return TM_EOFF;
 	if (tm__paths_join(c.local, sizeof c.local, store_dir, "local"))
 		return -ENAMETOOLONG;
+	/* docs/security.md §4: never from a local/ or upload/ others may
+	 * write, never through a symlink there. */
+	rc = tm__report_check_store(store_dir, log, arg);
+	if (rc)
+		return rc;
 	d = opendir(c.local);
 	if (!d)
 		return errno == ENOENT ? 0 : -errno;

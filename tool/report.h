@@ -114,6 +114,34 @@ int tm__report_build(const char *store_dir, unsigned flags, tm__log_fn log,
 
 void tm__report_result_free(struct tm__report_result *res);
 
+/* tm__report_check_dir applies the store rule (docs/security.md §4) to
+ * STORE/SUB for reports and uploads: STORE is opened with O_DIRECTORY,
+ * then each component of SUB ("local", "upload", "local/rejected") with
+ * O_DIRECTORY|O_NOFOLLOW, and each must be owned by the effective user
+ * (or root) and not writable by group or others. Nobody else can then
+ * change what the paths below it name for the rest of the run. Returns
+ * 0, -ENOENT when a component is missing, TM_EUNSAFE (a symlink, another
+ * owner, g/o write) with the offending directory's path in BAD, or
+ * -errno. */
+int tm__report_check_dir(const char *store, const char *sub, char *bad,
+			 size_t badcap);
+
+/* tm__report_file_ok says whether the entry PATH of a checked directory
+ * may be read as ours: a regular file (lstat: never a symlink, FIFO or
+ * device) owned by the effective user or root, not writable by group or
+ * others. Returns 0, TM_EUNSAFE, or -errno (-ENOENT when missing). */
+int tm__report_file_ok(const char *path);
+
+/* tm__report_unsafe_line logs the one line saying why STORE's directory
+ * BAD was refused for reports and uploads. */
+void tm__report_unsafe_line(tm__log_fn log, void *arg, const char *bad);
+
+/* tm__report_check_store applies tm__report_check_dir to STORE/local,
+ * STORE/upload and STORE/local/rejected (a missing one is fine: it is
+ * created ours). Returns 0, or TM_EUNSAFE (or -errno) after logging to
+ * LOG which directory was refused and what to do. */
+int tm__report_check_store(const char *store, tm__log_fn log, void *arg);
+
 /* tm__report_week_age_days returns how many whole days lie between WEEK
  * ("YYYY-MM-DD") and NOW, or -1 when WEEK is not a date. */
 long tm__report_week_age_days(const char *week, time_t now);

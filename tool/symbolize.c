@@ -598,11 +598,11 @@ static void attach_module(struct tm__symbolizer *s, struct module *m)
 
 /* Reads the executable's path and run paths for module classification
  * (modclass.h): /proc/PID/exe's, or PROGRAM's read from PROGRAM_FD when
- * the caller knows better (a valgrind client). A process whose executable
- * cannot be read still gets names: every module is then classified by
- * path alone. */
+ * the caller knows better (a valgrind client), and the NOWN OwnModules
+ * patterns OWN. A process whose executable cannot be read still gets
+ * names: every module is then classified by path alone. */
 static int classify_init(struct tm__symbolizer *s, const char *program,
-			 int program_fd)
+			 int program_fd, const char *const *own, size_t nown)
 {
 	char link[64], exe[PATH_MAX];
 	ssize_t len;
@@ -614,25 +614,25 @@ static int classify_init(struct tm__symbolizer *s, const char *program,
 	if (program && program_fd >= 0) {
 		snprintf(exe, sizeof exe, "%s", program);
 		elf = elf_begin(program_fd, ELF_C_READ_MMAP, NULL);
-		r = tm__modclass_init(&s->cls, exe,
-				      elf && elf_kind(elf) == ELF_K_ELF ?
-				      elf : NULL);
-		if (elf)
-			elf_end(elf);
-		return r;
+	} else {
+		len = readlink(link, exe, sizeof exe - 1);
+		if (len <= 0)
+			return tm__modclass_init(&s->cls, NULL, NULL);
+		exe[len] = 0;
+		if ((size_t)len > dl && strcmp(exe + len - dl, DELETED) == 0)
+			exe[len - dl] = 0;
+		/* The run paths of the file the process runs. */
+		fd = open(link, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0)
+			elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	}
-	len = readlink(link, exe, sizeof exe - 1);
-	if (len <= 0)
-		return tm__modclass_init(&s->cls, NULL, NULL);
-	exe[len] = 0;
-	if ((size_t)len > dl && strcmp(exe + len - dl, DELETED) == 0)
-		exe[len - dl] = 0;
-	/* The run paths of the file the process runs. */
-	fd = open(link, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0)
-		elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	r = tm__modclass_init(&s->cls, exe, elf && elf_kind(elf) == ELF_K_ELF ?
 			      elf : NULL);
+	/* The upload configs' OwnModules: a pattern modclass refuses ('/',
+	 * past its room) only leaves those libraries system ones. */
+	for (size_t i = 0; r == 0 && i < nown; i++)
+		if (tm__modclass_add_own(&s->cls, own[i]) == -ENOMEM)
+			r = -ENOMEM;
 	if (elf)
 		elf_end(elf);
 	if (fd >= 0)
@@ -642,11 +642,18 @@ static int classify_init(struct tm__symbolizer *s, const char *program,
 
 int tm__symbolize_open(pid_t pid, struct tm__symbolizer **out)
 {
-	return tm__symbolize_open_program(pid, NULL, -1, out);
+	return tm__symbolize_open_program(pid, NULL, -1, NULL, 0, out);
+}
+
+int tm__symbolize_open_own(pid_t pid, const char *const *own, size_t nown,
+			   struct tm__symbolizer **out)
+{
+	return tm__symbolize_open_program(pid, NULL, -1, own, nown, out);
 }
 
 int tm__symbolize_open_program(pid_t pid, const char *program,
-			       int program_fd, struct tm__symbolizer **out)
+			       int program_fd, const char *const *own,
+			       size_t nown, struct tm__symbolizer **out)
 {
 	struct tm__symbolizer *s = calloc(1, sizeof *s);
 	int r;
@@ -659,7 +666,7 @@ int tm__symbolize_open_program(pid_t pid, const char *program,
 	elf_version(EV_CURRENT);
 	r = read_maps(s);
 	if (r == 0)
-		r = classify_init(s, program, program_fd);
+		r = classify_init(s, program, program_fd, own, nown);
 	if (r != 0) {
 		tm__symbolize_close(s);
 		return r;

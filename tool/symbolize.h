@@ -88,12 +88,21 @@ struct tm__symframes {
  * maps could not be read), or -ENOMEM. */
 int tm__symbolize_open(pid_t pid, struct tm__symbolizer **out);
 
-/* tm__symbolize_open_program is tm__symbolize_open for a process whose
- * program is not /proc/PID/exe (a valgrind client): PROGRAM (its path, as
- * the module table shows it) and PROGRAM_FD (the file, read only here)
- * classify the modules. */
+/* tm__symbolize_open_own is tm__symbolize_open where libraries whose
+ * file name matches one of the NOWN fnmatch patterns OWN (an upload
+ * config's OwnModules for the program, uploadconfig.h) are the program's
+ * own modules, wherever they are installed: their frames keep the
+ * precise forms. The patterns are copied. */
+int tm__symbolize_open_own(pid_t pid, const char *const *own, size_t nown,
+			   struct tm__symbolizer **out);
+
+/* tm__symbolize_open_program is tm__symbolize_open_own for a process
+ * whose program is not /proc/PID/exe (a valgrind client): PROGRAM (its
+ * path, as the module table shows it) and PROGRAM_FD (the file, read only
+ * here) classify the modules; PROGRAM NULL means /proc/PID/exe. */
 int tm__symbolize_open_program(pid_t pid, const char *program,
-			       int program_fd, struct tm__symbolizer **out);
+			       int program_fd, const char *const *own,
+			       size_t nown, struct tm__symbolizer **out);
 
 /* tm__symbolize_set_cache_dir makes S look PCs up in, and add them to,
  * the persistent symbolization cache in DIR (copied; symcache.h), before

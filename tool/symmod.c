@@ -8,15 +8,43 @@
  * exactly the name the watchdog gives a crash at the same site (naming
  * rule v2, stackname.h): the same code names both. Its one export is
  * tm__symmod_stack_name; everything else stays inside (--exclude-libs).
+ * The upload configs naming this program (at its version) are read once,
+ * on the first call: their OwnModules make those libraries the program's
+ * own (issue 9), as the watchdog does for a crash.
  * Any thread; never from a signal handler (libdwfl allocates).
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "identity.h"
+#include "paths.h"
 #include "stackname.h"
+#include "store.h"
 #include "symbolize.h"
+#include "uploadconfig.h"
+
+/* The OwnModules patterns for this process, read once; kept for the
+ * process's life (they point into own_configs). */
+static pthread_once_t own_once = PTHREAD_ONCE_INIT;
+static struct tm__upload_configs own_configs;
+static const char *own[TM__UC_MAX_OWN];
+static size_t nown;
+
+static void own_load(void)
+{
+	const struct tm__identity *id = tm__store_self_identity();
+	char store[4096];
+
+	if (id && tm__paths_store_dir(store, sizeof store) == 0 &&
+	    tm__uploadconfig_load_all_with(store, NULL,
+						   &own_configs) == 0)
+		nown = tm__uploadconfig_own_modules(&own_configs, id->program,
+						    id->version, own,
+						    TM__UC_MAX_OWN);
+}
 
 __attribute__((visibility("default"))) char *
 tm__symmod_stack_name(const char *prefix, void *const *pcs, size_t depth);
@@ -38,7 +66,8 @@ char *tm__symmod_stack_name(const char *prefix, void *const *pcs,
 	char *name = NULL;
 	int r;
 
-	if (!addr || !exact || tm__symbolize_open(0, &sym) != 0)
+	pthread_once(&own_once, own_load);
+	if (!addr || !exact || tm__symbolize_open_own(0, own, nown, &sym) != 0)
 		goto out;
 	for (size_t i = 0; i < depth; i++)
 		addr[i] = (uint64_t)(uintptr_t)pcs[i];

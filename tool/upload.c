@@ -436,7 +436,8 @@ static int send_one(struct run *u, const struct tm__report *split,
 
 static int move_done(struct run *u, const char *week, int any_sent)
 {
-	char from[PATHCAP], to[PATHCAP + 32], dir[PATHCAP];
+	char from[PATHCAP], to[PATHCAP + 32], dir[PATHCAP], bad[PATHCAP];
+	int rc;
 
 	snprintf(from, sizeof from, "%s/%s.json", u->local, week);
 	if (any_sent)
@@ -445,6 +446,13 @@ static int move_done(struct run *u, const char *week, int any_sent)
 		snprintf(dir, sizeof dir, "%s/rejected", u->local);
 	if (tm__fs_mkdirs(dir, 0755))
 		return -errno;
+	rc = tm__report_check_dir(u->store, any_sent ? "upload" :
+				  "local/rejected", bad, sizeof bad);
+	if (rc) {
+		if (rc == TM_EUNSAFE)
+			tm__report_unsafe_line(u->log, u->arg, bad);
+		return rc;
+	}
 	snprintf(to, sizeof to, "%s/%s.json", dir, week);
 	if (rename(from, to) < 0)
 		return -errno;
@@ -510,6 +518,21 @@ static int upload_report(struct run *u, const char *week)
 	buf = malloc(MAX_REPORT_BYTES);
 	if (!buf) {
 		rc = -ENOMEM;
+		goto unlock;
+	}
+	rc = tm__report_file_ok(path);
+	if (rc == TM_EUNSAFE) {
+		tm__logf(u->log, u->arg, "report '%s' is not a regular file of "
+			 "yours; never sent: remove it", path);
+		rc = 0;
+		goto unlock;
+	}
+	if (!rc)
+		rc = tm__report_file_ok(spath) == TM_EUNSAFE ? TM_EUNSAFE : 0;
+	if (rc == TM_EUNSAFE) {
+		tm__logf(u->log, u->arg, "upload state '%s' is not a regular "
+			 "file of yours; week %s not sent: remove it", spath,
+			 week);
 		goto unlock;
 	}
 	rc = tm__fs_read_small(path, buf, MAX_REPORT_BYTES, &len);
@@ -607,12 +630,17 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* list_candidates returns the sorted weeks with a pending report. */
-static int list_candidates(const char *local, char ***out, size_t *n)
+/* list_candidates returns the sorted weeks with a pending report. A
+ * candidate that is not a regular file of ours (planted while local/ was
+ * open to others, or a symlink) is never listed, so never sent; LOG (may
+ * be NULL) says so. */
+static int list_candidates(const char *local, char ***out, size_t *n,
+			   tm__log_fn log, void *arg)
 {
 	size_t cap = 0;
 	struct dirent *de;
 	DIR *d = opendir(local);
+	char path[PATHCAP];
 
 	*out = NULL;
 	*n = 0;
@@ -621,6 +649,12 @@ static int list_candidates(const char *local, char ***out, size_t *n)
 	while ((de = readdir(d)) && *n < 10000) {
 		if (!is_candidate(de->d_name))
 			continue;
+		snprintf(path, sizeof path, "%s/%s", local, de->d_name);
+		if (tm__report_file_ok(path) == TM_EUNSAFE) {
+			tm__logf(log, arg, "report '%s' is not a regular file "
+				 "of yours; never sent: remove it", path);
+			continue;
+		}
 		if (*n == cap) {
 			char **nv = realloc(*out, (cap = cap ? cap * 2 : 16) *
 					    sizeof *nv);
@@ -663,6 +697,8 @@ int tm__upload_run(const char *store_dir, unsigned flags, tm__log_fn log,
 		return TM_EOFF;
 	rc = tm__report_build(store_dir, flags & TM__UPLOAD_DAILY ?
 			      TM__REPORT_DAILY : 0, log, arg, &res->reports);
+	if (rc == TM_EUNSAFE)
+		return rc; /* the report step said which directory */
 	if (rc && rc != TM_EOFF)
 		tm__logf(log, arg, "building reports: %s", tm_strerror(rc));
 	if (res->reports.not_due)
@@ -691,7 +727,12 @@ int tm__upload_run(const char *store_dir, unsigned flags, tm__log_fn log,
 		if (j == u.nendpoints && u.nendpoints < MAX_ENDPOINTS)
 			u.endpoints[u.nendpoints++] = u.cfgs.v[k].endpoint;
 	}
-	rc = list_candidates(u.local, &weeks, &nweeks);
+	rc = tm__report_check_store(store_dir, log, arg);
+	if (rc) {
+		tm__uploadconfig_free_all(&u.cfgs);
+		return rc;
+	}
+	rc = list_candidates(u.local, &weeks, &nweeks, log, arg);
 	for (size_t i = 0; i < nweeks; i++) {
 		long age = tm__report_week_age_days(weeks[i], u.now);
 		int wrc;
@@ -810,7 +851,7 @@ int tm__upload_status(const char *store_dir, struct tm__upload_status *st)
 	memset(st, 0, sizeof *st);
 	if (tm__paths_join(local, sizeof local, store_dir, "local"))
 		return -ENAMETOOLONG;
-	rc = list_candidates(local, &weeks, &n);
+	rc = list_candidates(local, &weeks, &n, NULL, NULL);
 	for (size_t i = 0; i < n; i++) {
 		if (!rc)
 			rc = status_week(st, local, weeks[i], 1, now);
@@ -818,7 +859,7 @@ int tm__upload_status(const char *store_dir, struct tm__upload_status *st)
 	}
 	free(weeks);
 	snprintf(dir, sizeof dir, "%s/rejected", local);
-	if (!rc && !(rc = list_candidates(dir, &weeks, &n))) {
+	if (!rc && !(rc = list_candidates(dir, &weeks, &n, NULL, NULL))) {
 		for (size_t i = 0; i < n; i++) {
 			if (!rc)
 				rc = status_week(st, local, weeks[i], 0, now);
@@ -827,7 +868,7 @@ int tm__upload_status(const char *store_dir, struct tm__upload_status *st)
 		free(weeks);
 	}
 	snprintf(dir, sizeof dir, "%s/upload", store_dir);
-	if (!rc && !(rc = list_candidates(dir, &weeks, &n))) {
+	if (!rc && !(rc = list_candidates(dir, &weeks, &n, NULL, NULL))) {
 		st->nuploaded = n;
 		for (size_t i = 0; i < n; i++) {
 			if (!rc)

@@ -26,7 +26,6 @@
 #include "uploadconfig.h"
 
 #include <cjson/cJSON.h>
-#include <curl/curl.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -170,70 +169,6 @@ bad:
 	return -1;
 }
 
-int tm__uploadconfig_is_loopback_url(const char *url)
-{
-	CURLU *u = curl_url();
-	char *host = NULL;
-	int yes = 0;
-
-	if (!u)
-		return 0;
-	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
-		if (!strcasecmp(host, "localhost") || !strcmp(host, "[::1]"))
-			yes = 1;
-		else if (!strncmp(host, "127.", 4)) {
-			unsigned a, b, c;
-			char extra;
-
-			yes = sscanf(host + 4, "%u.%u.%u%c", &a, &b, &c,
-				     &extra) == 3 && a < 256 && b < 256 &&
-			      c < 256;
-		}
-	}
-	curl_free(host);
-	curl_url_cleanup(u);
-	return yes;
-}
-
-int tm__uploadconfig_check_endpoint(const char *url, char *why,
-				    size_t whycap)
-{
-	CURLU *u = curl_url();
-	char *scheme = NULL, *part = NULL;
-	int rc = 0;
-
-	if (!u)
-		return -ENOMEM;
-	if (strlen(url) > 2048 || curl_url_set(u, CURLUPART_URL, url, 0)) {
-		rc = fail(why, whycap, NULL, "not a valid URL");
-		goto out;
-	}
-	curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
-	/* libcurl also accepts "https:/host" and friends; insist on the
-	 * plain form, so what the config says is what we connect to. */
-	if (!scheme || (strcmp(scheme, "https") && strcmp(scheme, "http")) ||
-	    (strncmp(url, "https://", 8) && strncmp(url, "http://", 7))) {
-		rc = fail(why, whycap, NULL, "must be an https URL");
-		goto out;
-	}
-	if (!strcmp(scheme, "http") && !tm__uploadconfig_is_loopback_url(url)) {
-		rc = fail(why, whycap, NULL,
-			  "plain http is allowed only to loopback; use https");
-		goto out;
-	}
-	if (!curl_url_get(u, CURLUPART_USER, &part, 0) ||
-	    !curl_url_get(u, CURLUPART_QUERY, &part, 0) ||
-	    !curl_url_get(u, CURLUPART_FRAGMENT, &part, 0))
-		rc = fail(why, whycap, NULL,
-			  "must not carry credentials, a query or a fragment");
-out:
-	curl_free(part);
-	curl_free(scheme);
-	curl_url_cleanup(u);
-	return rc;
-}
-
 static void free_program(struct tm__uc_program *p)
 {
 	free(p->name);
@@ -246,6 +181,9 @@ static void free_program(struct tm__uc_program *p)
 	for (size_t i = 0; i < p->nstacks; i++)
 		free(p->stacks[i].name);
 	free(p->stacks);
+	for (size_t i = 0; i < p->nown; i++)
+		free(p->own[i]);
+	free(p->own);
 }
 
 void tm__uploadconfig_free(struct tm__upload_config *c)
@@ -391,16 +329,49 @@ static int parse_stacks(const cJSON *arr, struct tm__uc_program *p,
 	return 0;
 }
 
+/* OwnModules: file name patterns (fnmatch) of the program's own
+ * libraries, e.g. "libclang-cpp.so.*": no '/', short, one line. */
+static int parse_own(const cJSON *arr, struct tm__uc_program *p, size_t pi,
+		     const char *label, char *why, size_t whycap)
+{
+	const cJSON *it;
+	size_t oi = 0;
+
+	if (!cJSON_IsArray(arr) ||
+	    cJSON_GetArraySize(arr) > TM__UC_MAX_OWN)
+		return fail(why, whycap, label,
+			    "Programs[%zu].OwnModules: must be an array of at "
+			    "most %d file name patterns", pi, TM__UC_MAX_OWN);
+	p->own = calloc((size_t)cJSON_GetArraySize(arr) + 1, sizeof *p->own);
+	if (!p->own)
+		return -ENOMEM;
+	cJSON_ArrayForEach(it, arr) {
+		if (!cJSON_IsString(it) || !name_ok(it->valuestring) ||
+		    strlen(it->valuestring) > TM__UC_MAX_OWN_LEN ||
+		    strchr(it->valuestring, '/'))
+			return fail(why, whycap, label,
+				    "Programs[%zu].OwnModules[%zu]: must be a "
+				    "file name pattern (no '/', at most %d "
+				    "bytes)", pi, oi, TM__UC_MAX_OWN_LEN);
+		p->own[oi] = strdup(it->valuestring);
+		if (!p->own[oi])
+			return -ENOMEM;
+		p->nown = ++oi;
+	}
+	return 0;
+}
+
 static int parse_program(const cJSON *it, struct tm__uc_program *p,
 			 size_t pi, const char *label, char *why,
 			 size_t whycap)
 {
 	static const char *const keys[] = { "Name", "Versions", "Counters",
-					    "Stacks", NULL };
+					    "Stacks", "OwnModules", NULL };
 	const cJSON *name = cJSON_GetObjectItemCaseSensitive(it, "Name");
 	const cJSON *vers = cJSON_GetObjectItemCaseSensitive(it, "Versions");
 	const cJSON *ctrs = cJSON_GetObjectItemCaseSensitive(it, "Counters");
 	const cJSON *stks = cJSON_GetObjectItemCaseSensitive(it, "Stacks");
+	const cJSON *own = cJSON_GetObjectItemCaseSensitive(it, "OwnModules");
 	const cJSON *v, *bad;
 	int rc;
 
@@ -444,12 +415,15 @@ static int parse_program(const cJSON *it, struct tm__uc_program *p,
 		return rc;
 	if (stks && (rc = parse_stacks(stks, p, pi, label, why, whycap)))
 		return rc;
+	if (own && (rc = parse_own(own, p, pi, label, why, whycap)))
+		return rc;
 	return 0;
 }
 
-int tm__uploadconfig_parse(const char *json, size_t len, const char *label,
-			   struct tm__upload_config *out, char *why,
-			   size_t whycap)
+int tm__uploadconfig_parse_with(const char *json, size_t len,
+				const char *label, tm__uc_check_fn *check,
+				struct tm__upload_config *out, char *why,
+				size_t whycap)
 {
 	static const char *const keys[] = { "Version", "Endpoint",
 					    "SampleRate", "Programs", NULL };
@@ -492,8 +466,7 @@ int tm__uploadconfig_parse(const char *json, size_t len, const char *label,
 			  "Endpoint: required, an https URL");
 		goto out;
 	}
-	rc = tm__uploadconfig_check_endpoint(ep->valuestring, reason,
-					     sizeof reason);
+	rc = check ? check(ep->valuestring, reason, sizeof reason) : 0;
 	if (rc == TM_EBADCONFIG) {
 		/* reason starts with "config: " from fail(). */
 		rc = fail(why, whycap, label, "Endpoint: %s",
@@ -600,7 +573,8 @@ static int seen_name(const struct tm__upload_configs *cs, const char *base)
 	return 0;
 }
 
-static int load_file(struct tm__upload_configs *cs, const char *path)
+static int load_file(struct tm__upload_configs *cs, const char *path,
+		     tm__uc_check_fn *check)
 {
 	char why[512];
 	char *buf = malloc(TM__UC_MAX_BYTES + 1);
@@ -617,7 +591,8 @@ static int load_file(struct tm__upload_configs *cs, const char *path)
 		free(buf);
 		return add_error(cs, why);
 	}
-	rc = tm__uploadconfig_parse(buf, len, path, &c, why, sizeof why);
+	rc = tm__uploadconfig_parse_with(buf, len, path, check, &c, why,
+					 sizeof why);
 	free(buf);
 	if (rc == -ENOMEM)
 		return rc;
@@ -645,7 +620,8 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int load_dir(struct tm__upload_configs *cs, const char *dir)
+static int load_dir(struct tm__upload_configs *cs, const char *dir,
+		    tm__uc_check_fn *check)
 {
 	char *names[TM__UC_MAX_FILES];
 	size_t n = 0;
@@ -655,7 +631,7 @@ static int load_dir(struct tm__upload_configs *cs, const char *dir)
 	int rc = 0;
 
 	if (stat(dir, &st) == 0 && S_ISREG(st.st_mode))
-		return load_file(cs, dir);
+		return load_file(cs, dir, check);
 	d = opendir(dir);
 	if (!d)
 		return 0; /* a missing directory just holds no configs */
@@ -676,14 +652,14 @@ static int load_dir(struct tm__upload_configs *cs, const char *dir)
 
 		if (!rc && !seen_name(cs, names[i]) &&
 		    !tm__paths_join(path, sizeof path, dir, names[i]))
-			rc = load_file(cs, path);
+			rc = load_file(cs, path, check);
 		free(names[i]);
 	}
 	return rc;
 }
 
-int tm__uploadconfig_load_dirs(const char *dirs,
-			       struct tm__upload_configs *out)
+int tm__uploadconfig_load_dirs_with(const char *dirs, tm__uc_check_fn *check,
+				    struct tm__upload_configs *out)
 {
 	char *copy = strdup(dirs ? dirs : "");
 	char *save = NULL, *d;
@@ -694,15 +670,16 @@ int tm__uploadconfig_load_dirs(const char *dirs,
 		return -ENOMEM;
 	for (d = strtok_r(copy, ":", &save); d && !rc;
 	     d = strtok_r(NULL, ":", &save))
-		rc = load_dir(out, d);
+		rc = load_dir(out, d, check);
 	free(copy);
 	if (rc)
 		tm__uploadconfig_free_all(out);
 	return rc;
 }
 
-int tm__uploadconfig_load_all(const char *store_dir,
-			      struct tm__upload_configs *out)
+int tm__uploadconfig_load_all_with(const char *store_dir,
+				   tm__uc_check_fn *check,
+				   struct tm__upload_configs *out)
 {
 	char dirs[8192];
 	int rc = tm__uploadconfig_dirs(store_dir, dirs, sizeof dirs);
@@ -711,7 +688,7 @@ int tm__uploadconfig_load_all(const char *store_dir,
 		memset(out, 0, sizeof *out);
 		return rc;
 	}
-	return tm__uploadconfig_load_dirs(dirs, out);
+	return tm__uploadconfig_load_dirs_with(dirs, check, out);
 }
 
 const struct tm__uc_program *
@@ -753,4 +730,26 @@ tm__uploadconfig_stack(const struct tm__uc_program *p, const char *name)
 		    !memcmp(p->stacks[i].name, name, first))
 			return &p->stacks[i];
 	return NULL;
+}
+
+size_t tm__uploadconfig_own_modules(const struct tm__upload_configs *cs,
+				    const char *program, const char *version,
+				    const char **out, size_t cap)
+{
+	size_t n = 0;
+
+	for (size_t c = 0; c < cs->n; c++) {
+		const struct tm__uc_program *p =
+			tm__uploadconfig_program(&cs->v[c], program, version);
+
+		for (size_t i = 0; p && i < p->nown; i++) {
+			size_t k = 0;
+
+			while (k < n && strcmp(out[k], p->own[i]))
+				k++;
+			if (k == n && n < cap)
+				out[n++] = p->own[i];
+		}
+	}
+	return n;
 }

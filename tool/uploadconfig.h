@@ -24,6 +24,8 @@
 #define TM__UC_MAX_FILES 256		/* per directory */
 #define TM__UC_MAX_EXPAND 1024		/* names from one {a,b} pattern */
 #define TM__UC_MAX_DEPTH 1024		/* stack frames kept */
+#define TM__UC_MAX_OWN 16		/* OwnModules patterns per program */
+#define TM__UC_MAX_OWN_LEN 255		/* bytes of one pattern */
 
 /* One allowed counter, after {a,b} expansion. */
 struct tm__uc_counter {
@@ -46,6 +48,9 @@ struct tm__uc_program {
 	struct tm__uc_counter *counters;
 	size_t nstacks;
 	struct tm__uc_stack *stacks;
+	size_t nown;
+	char **own;		/* OwnModules: file name patterns (fnmatch)
+				   of the program's own libraries */
 };
 
 struct tm__upload_config {
@@ -73,6 +78,20 @@ int tm__uploadconfig_parse(const char *json, size_t len, const char *label,
 			   struct tm__upload_config *out, char *why,
 			   size_t whycap);
 
+/* An endpoint check: 0, or TM_EBADCONFIG with "config: REASON" in WHY. */
+typedef int tm__uc_check_fn(const char *url, char *why, size_t whycap);
+
+/* tm__uploadconfig_parse_with is tm__uploadconfig_parse with the endpoint
+ * URL checked by CHECK; NULL only requires a string. For code that never
+ * connects and reads OwnModules alone (the crash module,
+ * libtmwatch-sym.so): it needs no libcurl, which only
+ * tm__uploadconfig_check_endpoint (uploadconfig_url.c) uses. Never for
+ * what decides where a report goes. */
+int tm__uploadconfig_parse_with(const char *json, size_t len,
+				const char *label, tm__uc_check_fn *check,
+				struct tm__upload_config *out, char *why,
+				size_t whycap);
+
 /* tm__uploadconfig_free releases everything C owns and zeroes it. */
 void tm__uploadconfig_free(struct tm__upload_config *c);
 
@@ -96,6 +115,13 @@ int tm__uploadconfig_load_all(const char *store_dir,
 int tm__uploadconfig_load_dirs(const char *dirs,
 			       struct tm__upload_configs *out);
 
+/* The two loaders with the endpoint check CHECK (see parse_with). */
+int tm__uploadconfig_load_dirs_with(const char *dirs, tm__uc_check_fn *check,
+				    struct tm__upload_configs *out);
+int tm__uploadconfig_load_all_with(const char *store_dir,
+				   tm__uc_check_fn *check,
+				   struct tm__upload_configs *out);
+
 void tm__uploadconfig_free_all(struct tm__upload_configs *cs);
 
 /* tm__uploadconfig_program returns the entry of C allowing PROGRAM at
@@ -113,6 +139,15 @@ tm__uploadconfig_counter(const struct tm__uc_program *p, const char *name);
  * (whose first line must equal the rule's name), or NULL. */
 const struct tm__uc_stack *
 tm__uploadconfig_stack(const struct tm__uc_program *p, const char *name);
+
+/* tm__uploadconfig_own_modules puts in OUT (at most CAP, no duplicates)
+ * the OwnModules patterns of every config in CS naming PROGRAM at
+ * VERSION (they point into CS) and returns their number. The crash path
+ * and stack counters classify libraries matching them as the program's
+ * own (modclass.h, docs/stack-counters.md). */
+size_t tm__uploadconfig_own_modules(const struct tm__upload_configs *cs,
+				    const char *program, const char *version,
+				    const char **out, size_t cap);
 
 /* tm__uploadconfig_is_loopback_url tells whether URL is http(s) to
  * localhost, 127.0.0.0/8 or [::1] (the only places plain http may go). */

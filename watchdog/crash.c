@@ -40,6 +40,7 @@
 #include "symbolize.h"
 #include "tmwatch/common.h"
 #include "unwind.h"
+#include "uploadconfig.h"
 
 /* Whether the direct child delivered a record (or relayed a crash), to
  * tell a crash with no record. Exact for any number of crashes: the
@@ -178,6 +179,31 @@ static void symcache_dir(char *buf, size_t cap)
 		buf[0] = 0;
 }
 
+/* Opens the symbolizer for the waiting PID, with the OwnModules of the
+ * upload configs naming program ID at its version (issue 9): libraries
+ * the program names as its own keep the precise frame forms wherever
+ * they are installed. Configs that cannot be read add nothing. */
+static int open_symbolizer(pid_t pid, const struct tm__identity *id,
+			   const char *program, int program_fd,
+			   struct tm__symbolizer **out)
+{
+	struct tm__upload_configs cs = { 0 };
+	const char *own[TM__UC_MAX_OWN];
+	char store[4096];
+	size_t nown = 0;
+	int r;
+
+	if (tm__paths_store_dir(store, sizeof store) == 0 &&
+	    tm__uploadconfig_load_all_with(store, NULL, &cs) == 0)
+		nown = tm__uploadconfig_own_modules(&cs, id->program,
+						    id->version, own,
+						    TM__UC_MAX_OWN);
+	r = tm__symbolize_open_program(pid, program, program_fd, own, nown,
+				       out);
+	tm__uploadconfig_free_all(&cs);
+	return r;
+}
+
 /* Is EXE a valgrind tool (/usr/libexec/valgrind/memcheck-amd64-linux)? */
 static int is_valgrind_tool(const char *exe)
 {
@@ -280,9 +306,9 @@ static void count_stack(const struct record *rec, pid_t pid,
 #endif
 	/* Under valgrind the program whose frames are its own is the
 	 * client, not the tool /proc/PID/exe names. */
-	if (r == 0 && tm__symbolize_open_program(pid, client_fd >= 0 ?
-						 rec->exe : NULL, client_fd,
-						 &aa->sym) == 0) {
+	if (r == 0 && open_symbolizer(pid, &aa->id, client_fd >= 0 ?
+				      rec->exe : NULL, client_fd,
+				      &aa->sym) == 0) {
 		symcache_dir(cache, sizeof cache);
 		if (cache[0])
 			(void)tm__symbolize_set_cache_dir(aa->sym, cache);

@@ -41,6 +41,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (size_t k = 0; k < p->nstacks; k++)
 			if (!tm__uploadconfig_stack(p, p->stacks[k].name))
 				abort();
+		/* OwnModules: file name patterns only, bounded. */
+		if (p->nown > TM__UC_MAX_OWN)
+			abort();
+		for (size_t k = 0; k < p->nown; k++)
+			if (!p->own[k][0] || strchr(p->own[k], '/') ||
+			    strlen(p->own[k]) > TM__UC_MAX_OWN_LEN)
+				abort();
+	}
+	{
+		struct tm__upload_configs cs = { .n = 1, .v = &c };
+		const char *own[TM__UC_MAX_OWN];
+
+		for (size_t i = 0; i < c.nprograms; i++)
+			if (tm__uploadconfig_own_modules(&cs,
+				c.programs[i].name, "", own,
+				TM__UC_MAX_OWN) > TM__UC_MAX_OWN)
+				abort();
 	}
 	if (!tm__uploadconfig_is_loopback_url(c.endpoint) &&
 	    strncmp(c.endpoint, "https://", 8))

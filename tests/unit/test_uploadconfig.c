@@ -190,6 +190,71 @@ static void uploadconfig_any_version_when_versions_absent_or_star(void **s)
 	tm__uploadconfig_free(&c);
 }
 
+/* OwnModules (issue 9): file name patterns of the program's own
+ * libraries, validated, and gathered for the program and version. */
+static void uploadconfig_own_modules_for_program_and_version(void **s)
+{
+	static const char a[] = HEAD "\"Programs\":[{\"Name\":\"clangd\","
+		"\"Versions\":[\"18\"],\"OwnModules\":[\"libclang-cpp.so.*\","
+		"\"libLLVM*.so*\"]},{\"Name\":\"gopls\",\"OwnModules\":["
+		"\"libgo.so\"]}]}";
+	static const char b[] = HEAD "\"Programs\":[{\"Name\":\"clangd\","
+		"\"OwnModules\":[\"libLLVM*.so*\",\"libclangd-extra.so\"]}]}";
+	struct tm__upload_configs cs = { 0 };
+	struct tm__upload_config v[2];
+	const char *own[TM__UC_MAX_OWN];
+	char why[256];
+
+	(void)s;
+	assert_int_equal(tm__uploadconfig_parse(a, strlen(a), "a", &v[0], why,
+						sizeof why), 0);
+	assert_int_equal(tm__uploadconfig_parse(b, strlen(b), "b", &v[1], why,
+						sizeof why), 0);
+	assert_int_equal(v[0].programs[0].nown, 2);
+	assert_string_equal(v[0].programs[0].own[0], "libclang-cpp.so.*");
+	cs.v = v;
+	cs.n = 2;
+	/* Both configs name clangd 18; the shared pattern counts once. */
+	assert_int_equal(tm__uploadconfig_own_modules(&cs, "clangd", "18",
+						      own, TM__UC_MAX_OWN), 3);
+	assert_string_equal(own[0], "libclang-cpp.so.*");
+	assert_string_equal(own[1], "libLLVM*.so*");
+	assert_string_equal(own[2], "libclangd-extra.so");
+	/* Another version: only the config naming any version. */
+	assert_int_equal(tm__uploadconfig_own_modules(&cs, "clangd", "17",
+						      own, TM__UC_MAX_OWN), 2);
+	assert_string_equal(own[0], "libLLVM*.so*");
+	assert_int_equal(tm__uploadconfig_own_modules(&cs, "gopls", "1",
+						      own, 1), 1);
+	assert_string_equal(own[0], "libgo.so");
+	assert_int_equal(tm__uploadconfig_own_modules(&cs, "vim", "1",
+						      own, TM__UC_MAX_OWN), 0);
+	tm__uploadconfig_free(&v[0]);
+	tm__uploadconfig_free(&v[1]);
+
+	expect_error(HEAD "\"Programs\":[{\"Name\":\"a\",\"OwnModules\":"
+		     "\"libx.so\"}]}",
+		     "/etc/x.json: Programs[0].OwnModules: must be an array "
+		     "of at most 16 file name patterns");
+	expect_error(HEAD "\"Programs\":[{\"Name\":\"a\",\"OwnModules\":["
+		     "\"libx.so\",\"/usr/lib/liby.so\"]}]}",
+		     "/etc/x.json: Programs[0].OwnModules[1]: must be a file "
+		     "name pattern (no '/', at most 255 bytes)");
+	expect_error(HEAD "\"Programs\":[{\"Name\":\"a\",\"OwnModules\":["
+		     "\"\"]}]}",
+		     "/etc/x.json: Programs[0].OwnModules[0]: must be a file "
+		     "name pattern (no '/', at most 255 bytes)");
+	expect_error(HEAD "\"Programs\":[{\"Name\":\"a\",\"OwnModules\":["
+		     "3]}]}",
+		     "/etc/x.json: Programs[0].OwnModules[0]: must be a file "
+		     "name pattern (no '/', at most 255 bytes)");
+	expect_error(HEAD "\"Programs\":[{\"Name\":\"a\",\"OwnModules\":["
+		     "\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\",\"i\","
+		     "\"j\",\"k\",\"l\",\"m\",\"n\",\"o\",\"p\",\"q\"]}]}",
+		     "/etc/x.json: Programs[0].OwnModules: must be an array "
+		     "of at most 16 file name patterns");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -200,6 +265,7 @@ int main(void)
 		T(uploadconfig_earlier_directory_hides_same_file_name),
 		T(uploadconfig_dirs_default_to_store_etc_and_datadir),
 		T(uploadconfig_any_version_when_versions_absent_or_star),
+		T(uploadconfig_own_modules_for_program_and_version),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
