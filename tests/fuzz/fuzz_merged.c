@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* fuzz_merged.c -- libFuzzer target for the merged-dataset reader of
- * `tmwatch stacks` (watchdog/stacks_data.c) and the grouping behind it
- * (stacks_group.c): the input is a merged day (NDJSON reports, uploaded
- * by anyone). Every line must be read or counted as invalid; every group
- * must get an ID, a signature and frames; escaped text must hold only
- * printable ASCII without backticks or '|'.
+ * `tmwatch stacks` (watchdog/commands/stacks_data.c) and the grouping
+ * behind it (stacks_group.c): the input is a merged day (NDJSON
+ * reports, uploaded by anyone). Every line must be read or counted
+ * as invalid; every group must get an ID, a signature and frames;
+ * escaped text must hold only printable ASCII without backticks or '|'.
  *
  * The stacks files are compiled in directly (one source per target). */
 #define _GNU_SOURCE
@@ -16,8 +16,8 @@
 #ifndef TMWATCH_VERSION
 #define TMWATCH_VERSION "fuzz"
 #endif
-#include "../../watchdog/stacks_data.c"
-#include "../../watchdog/stacks_group.c"
+#include "../../watchdog/commands/stacks_data.c"
+#include "../../watchdog/commands/stacks_group.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* fuzz_stackpred.c -- libFuzzer target for the issue files of
- * `tmwatch stacks` (watchdog/stacks_pred.c, stacks_issues.c): the input
- * is an issue file (front matter, Dups: lines, ```#!stacks blocks); a
- * line "----stack----" splits off a stack text the parsed predicate is
- * matched against. Parsing must end, bounded, with a predicate or a
- * reason; matching must not read past the text.
+ * `tmwatch stacks` (watchdog/commands/stacks_pred.c, stacks_issues.c):
+ * the input is an issue file (front matter, Dups: lines, ```#!stacks
+ * blocks); a line "----stack----" splits off a stack text the parsed
+ * predicate is matched against. Parsing must end, bounded, with a
+ * predicate or a reason; matching must not read past the text.
  *
  * The stacks files are compiled in directly (one source per target). */
 #define _GNU_SOURCE
@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../watchdog/stacks_group.c"
-#include "../../watchdog/stacks_issues.c"
-#include "../../watchdog/stacks_pred.c"
+#include "../../watchdog/commands/stacks_group.c"
+#include "../../watchdog/commands/stacks_issues.c"
+#include "../../watchdog/commands/stacks_pred.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
