@@ -17,7 +17,7 @@ packages=(
   libc6-dbg   # test_naming: the crash log's IFUNC variant and file:line
   pandoc                     # man pages generated from docs/*.md
   bash-completion dpkg-dev fakeroot  # completion; the .deb test
-  clangd neovim              # docs/editors.md recipes (tests/cli/editors.sh)
+  clangd neovim emacs-nox elpa-eglot  # docs/editors.md recipes (tests/cli/editors.sh)
 )
 
 missing=()

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # tests/cli/editors.sh SCENARIO -- the recipes of docs/editors.md: the
 # LSP handshake through the exact command each editor runs, compared
-# with clangd run bare; Neovim's own client; a systemd unit.
+# with clangd run bare; Neovim's and Emacs eglot's own clients; a
+# systemd unit.
 . "$(dirname "$0")/lib.sh"
 command -v clangd >/dev/null || fail "clangd not found: install it"
 mkdir -p "$T/bin"
@@ -81,6 +82,91 @@ EOL
 	cd "$T" || fail cd
 	out=$(timeout 120 nvim --headless -u NONE -c "luafile $T/init.lua" 2>&1)
 	printf '%s\n' "$out" | grep -qx initialized || fail "nvim: $out"
+	;;
+emacs_eglot_gets_clangd_diagnostics_under_tmwatch)
+	command -v emacs >/dev/null ||
+		fail "emacs not found: install emacs-nox elpa-eglot"
+	# Debian's elpa-eglot, activated as Debian's site-start does it
+	# (-Q skips that): fails below if the package is not installed.
+	cat >"$T/eglot.el" <<'EOL'
+(require 'package)
+(setq package-directory-list '("/usr/share/emacs/site-lisp/elpa"))
+(package-initialize)
+(defun tm-out (fmt &rest args) (princ (apply #'format (concat fmt "\n") args)))
+(unless (require 'eglot nil t)
+  (tm-out "eglot not loadable: install elpa-eglot") (kill-emacs 2))
+(defun tm-wait (what pred)
+  (let ((deadline (+ (float-time) 60)))
+    (while (and (not (funcall pred)) (< (float-time) deadline))
+      (accept-process-output nil 0.1))
+    (unless (funcall pred) (tm-out "timeout: %s" what) (kill-emacs 1))))
+;; The recipe of docs/editors.md (TM_BARE=1: plain clangd, to compare).
+(with-eval-after-load 'eglot
+  (add-to-list 'eglot-server-programs
+               `((c-mode c++-mode c-ts-mode c++-ts-mode)
+                 . ,(if (getenv "TM_BARE") '("clangd") '("tmwatch" "clangd")))))
+(setq eglot-autoreconnect nil)
+(add-hook 'c-mode-hook #'eglot-ensure)
+(defvar tm-diags nil)
+(advice-add 'eglot-handle-notification :after
+            (lambda (_server method &rest params)
+              (when (eq method 'textDocument/publishDiagnostics)
+                (setq tm-diags (append (plist-get params :diagnostics) nil)))))
+(find-file (getenv "TM_SRC"))
+;; eglot-ensure connects from the command loop, which --batch lacks.
+(run-hooks 'post-command-hook)
+(tm-wait "eglot connected" #'eglot-current-server)
+(let* ((server (eglot-current-server))
+       (proc (jsonrpc--process server))
+       (pid (process-id proc))
+       (kids (seq-filter
+              (lambda (p) (eql (alist-get 'ppid (process-attributes p)) pid))
+              (list-system-processes))))
+  (tm-out "command: %s" (mapconcat #'identity (process-command proc) " "))
+  (tm-out "server process: %s" (alist-get 'args (process-attributes pid)))
+  (tm-out "its children: %s"
+          (mapconcat (lambda (p) (alist-get 'args (process-attributes p)))
+                     kids " | "))
+  (tm-wait "diagnostics" (lambda () tm-diags))
+  (tm-out "diagnostics: %s"
+          (mapconcat (lambda (d) (plist-get d :message)) tm-diags " | "))
+  ;; The LSP ending, awaited (eglot-shutdown would kill the process
+  ;; right after "exit", hiding its exit status).
+  (jsonrpc-request server :shutdown nil :timeout 60)
+  (jsonrpc-notify server :exit nil)
+  (tm-wait "the server to exit" (lambda () (not (process-live-p proc))))
+  (tm-wait "its children to end"
+           (lambda ()
+             (seq-every-p (lambda (p) (null (process-attributes p))) kids)))
+  (tm-out "exit: %s %d" (process-status proc) (process-exit-status proc)))
+(kill-emacs 0)
+EOL
+	mkdir -p "$T/proj"
+	printf 'int main(void)\n{\n\treturn undeclared_name;\n}\n' >"$T/proj/a.c"
+	git -C "$T/proj" init -q || fail "git init"
+	em() {
+		timeout 120 env TM_SRC="$T/proj/a.c" "$@" \
+			emacs -Q --batch -l "$T/eglot.el" 2>"$T/emacs.err"
+	}
+	bare=$(em TM_BARE=1) ||
+		fail "emacs, bare clangd: $bare $(cat "$T/emacs.err")"
+	out=$(em) || fail "emacs, tmwatch clangd: $out $(cat "$T/emacs.err")"
+	has "$out" '^command: tmwatch clangd$'
+	printf '%s\n' "$out" |
+		grep -qxF "server process: $T/bin/tmwatch clangd" ||
+		fail "not run under tmwatch: $out"
+	has "$out" '^its children: clangd$'
+	has "$out" '^exit: exit 0$'
+	has "$bare" '^server process: [^ ]*clangd$'
+	has "$bare" '^its children: $'
+	has "$bare" '^exit: exit 0$'
+	d=$(printf '%s\n' "$out" | grep '^diagnostics: ')
+	has "$d" undeclared_name
+	[ "$d" = "$(printf '%s\n' "$bare" | grep '^diagnostics: ')" ] ||
+		fail "diagnostics: bare '$bare', under tmwatch '$out'"
+	# A clean session: nothing logged as a crash.
+	expect_rc 0 tm crashes
+	has "$out" '^no crashes recorded'
 	;;
 systemd_unit_with_tmwatch_execstart_verifies_and_runs)
 	cat >"$T/mydaemon.service" <<EOU
