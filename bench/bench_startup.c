@@ -4,8 +4,19 @@
  * all in this run, interleaved, medians over RUNS each (default 300):
  *   linked / bare   links libtmwatch.so, never calls it (target <= 1.03)
  *   count / bare    counts one event into a warm store (target <= 1.10)
- *   emptylib / bare links an empty shared library: the dynamic loader's
- *                   cost for any one library, the floor of "linked"
+ *   emptylib / bare links an empty shared library laid out like ours: the
+ *                   dynamic loader's cost for any one library, the floor
+ *                   of "linked"
+ *   floor / bare    the system calls and page faults of a first count
+ *                   made by hand, without libtmwatch (startup_floor.c):
+ *                   the floor of "count" for Go's file layout
+ *   *_inst          as installed: the library found through the loader's
+ *                   cache, as a package installs it. The build tree's
+ *                   RUNPATH makes glibc probe ten hwcaps and tls
+ *                   directories per library first, which no installed
+ *                   program pays. Needs root (a private mount namespace
+ *                   with a cache that knows the build's directories);
+ *                   else those rows are skipped, saying so.
  *   *_a             the same with libtmwatch.a
  *   peak RSS        of the counting program against the bare one
  *   stack counter   first tm_stack_counter_inc of a process (loads the
@@ -17,24 +28,90 @@
  * usage: bench_startup [RUNS]; finds startup_* next to itself.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <limits.h>
+#include <sched.h>
 #include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <errno.h>
 #include <unistd.h>
 
 extern char **environ;
 
-enum { BARE, EMPTYLIB, LINKED, COUNT, LINKED_A, COUNT_A, NPROG };
+enum { BARE, EMPTYLIB, LINKED, COUNT, LINKED_A, COUNT_A, FLOOR,
+       EMPTYLIB_INST, LINKED_INST, COUNT_INST, NPROG };
 static const char *const names[NPROG] = {
 	"startup_bare", "startup_emptylib", "startup_linked", "startup_count",
-	"startup_linked_a", "startup_count_a",
+	"startup_linked_a", "startup_count_a", "startup_floor",
+	"startup_emptylib_inst", "startup_linked_inst", "startup_count_inst",
 };
+
+/* Gives this process (and what it spawns) a loader cache that also knows
+ * the build's library directories, in a private mount namespace: ldconfig
+ * writes the cache, which is bind-mounted over /etc/ld.so.cache. Returns
+ * 0, or -1 with WHY. */
+static int enter_installed_view(const char *dir, const char *tmp, char *why,
+				size_t cap)
+{
+	char conf[PATH_MAX], cache[PATH_MAX], lib[PATH_MAX + 8];
+	char cmd[3 * PATH_MAX + 64];
+	FILE *f;
+
+	snprintf(lib, sizeof lib, "%s/../lib", dir);
+	snprintf(conf, sizeof conf, "%s/ld.so.conf", tmp);
+	snprintf(cache, sizeof cache, "%s/ld.so.cache", tmp);
+	f = fopen(conf, "w");
+	if (!f) {
+		snprintf(why, cap, "cannot write the loader configuration: "
+			 "%s", strerror(errno));
+		return -1;
+	}
+	fprintf(f, "include /etc/ld.so.conf\n%s\n%s\n", lib, dir);
+	fclose(f);
+	snprintf(cmd, sizeof cmd, "PATH=/usr/sbin:/sbin:$PATH ldconfig -X "
+		 "-C '%s' -f '%s'", cache, conf);
+	if (system(cmd) != 0) {
+		snprintf(why, cap, "ldconfig failed");
+		return -1;
+	}
+	if (unshare(CLONE_NEWNS) != 0 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+	    mount(cache, "/etc/ld.so.cache", NULL, MS_BIND, NULL) != 0) {
+		snprintf(why, cap, "a private mount namespace needs root: %s",
+			 strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Points BENCH_FLOOR_FILE at a counter file in STORE/local (the warm-up
+ * made them). */
+static int set_floor_file(const char *store)
+{
+	char local[PATH_MAX + 8];
+	struct dirent *e;
+	DIR *d;
+	int found = 0;
+
+	snprintf(local, sizeof local, "%s/local", store);
+	d = opendir(local);
+	while (d && (e = readdir(d)) && !found) {
+		if (strstr(e->d_name, ".v1.count")) {
+			setenv("BENCH_FLOOR_FILE", e->d_name, 1);
+			found = 1;
+		}
+	}
+	if (d)
+		closedir(d);
+	return found ? 0 : -1;
+}
 
 static double now_us(void)
 {
@@ -106,7 +183,9 @@ int main(int argc, char **argv)
 	int runs = argc > 1 ? atoi(argv[1]) : 300, sruns;
 	char dir[PATH_MAX], path[NPROG][PATH_MAX + 32], stack[PATH_MAX + 32];
 	char store[] = "/tmp/tmwatch-bench-startup-XXXXXX", line[128];
+	char tmp[] = "/tmp/tmwatch-bench-ldcache-XXXXXX", why[256] = "";
 	double *t[NPROG], med[NPROG], *first, *later;
+	int inst;
 	long rss[NPROG] = { 0 }, r;
 	ssize_t n = readlink("/proc/self/exe", dir, sizeof dir - 1);
 
@@ -122,21 +201,28 @@ int main(int argc, char **argv)
 	if (!mkdtemp(store))
 		return 2;
 	setenv("TMWATCH_DIR", store, 1);
+	inst = mkdtemp(tmp) && enter_installed_view(dir, tmp, why,
+						     sizeof why) == 0;
 	setenv("TMWATCH_QUIET", "1", 1);
 	unsetenv("TMWATCH_DISABLE");
 	unsetenv("TMWATCH_TELEMETRY");
 	/* Warm: the counter files exist, the page cache holds the files. */
 	for (int k = 0; k < NPROG; k++)
-		run(path[k], NULL, NULL, 0);
+		if (k != FLOOR && (inst || k < EMPTYLIB_INST))
+			run(path[k], NULL, NULL, 0);
 	run(stack, NULL, line, sizeof line);
+	if (set_floor_file(store) != 0)
+		return 1;
 	for (int i = 0; i < runs; i++)
 		for (int k = 0; k < NPROG; k++) {
+			if (!inst && k >= EMPTYLIB_INST)
+				continue;
 			t[k][i] = run(path[k], &r, NULL, 0);
 			if (r > rss[k])
 				rss[k] = r;
 		}
 	for (int k = 0; k < NPROG; k++)
-		med[k] = median(t[k], runs);
+		med[k] = inst || k < EMPTYLIB_INST ? median(t[k], runs) : 0;
 	sruns = runs / 10;
 	first = calloc((size_t)sruns, sizeof(double));
 	later = calloc((size_t)sruns, sizeof(double));
@@ -152,18 +238,40 @@ int main(int argc, char **argv)
 	printf("start-up, median of %d spawn+wait each (interleaved):\n",
 	       runs);
 	printf("  bare (no libtmwatch)        %8.1f us\n", med[BARE]);
-	printf("  an empty shared library     %8.1f us  ratio %.3f "
-	       "(the loader's floor)\n", med[EMPTYLIB],
-	       med[EMPTYLIB] / med[BARE]);
+	printf("  floor of a first count      %8.1f us  ratio %.3f (its "
+	       "system calls by hand, no libtmwatch)\n", med[FLOOR],
+	       med[FLOOR] / med[BARE]);
+	if (inst) {
+		printf(" installed (found through the loader's cache):\n");
+		printf("  an empty shared library     %8.1f us  ratio %.3f "
+		       "(the loader's floor)\n", med[EMPTYLIB_INST],
+		       med[EMPTYLIB_INST] / med[BARE]);
+		printf("  libtmwatch.so, never called %8.1f us  ratio %.3f "
+		       "(target <= 1.03; %.3f of the empty library)\n",
+		       med[LINKED_INST], med[LINKED_INST] / med[BARE],
+		       med[LINKED_INST] / med[EMPTYLIB_INST]);
+		printf("  libtmwatch.so, counts one   %8.1f us  ratio %.3f "
+		       "(target <= 1.10; %.3f of the floor)\n",
+		       med[COUNT_INST], med[COUNT_INST] / med[BARE],
+		       med[COUNT_INST] / med[FLOOR]);
+	} else {
+		printf(" installed rows skipped: %s\n", why);
+	}
+	printf(" build tree (RUNPATH; glibc probes hwcaps directories "
+	       "first):\n");
+	printf("  an empty shared library     %8.1f us  ratio %.3f\n",
+	       med[EMPTYLIB], med[EMPTYLIB] / med[BARE]);
 	printf("  libtmwatch.so, never called %8.1f us  ratio %.3f "
-	       "(target <= 1.03; %.3f of the empty library)\n", med[LINKED],
+	       "(%.3f of the empty library)\n", med[LINKED],
 	       med[LINKED] / med[BARE], med[LINKED] / med[EMPTYLIB]);
-	printf("  libtmwatch.so, counts one   %8.1f us  ratio %.3f "
-	       "(target <= 1.10)\n", med[COUNT], med[COUNT] / med[BARE]);
+	printf("  libtmwatch.so, counts one   %8.1f us  ratio %.3f\n",
+	       med[COUNT], med[COUNT] / med[BARE]);
+	printf(" static archive:\n");
 	printf("  libtmwatch.a, never called  %8.1f us  ratio %.3f "
 	       "(target <= 1.03)\n", med[LINKED_A], med[LINKED_A] / med[BARE]);
 	printf("  libtmwatch.a, counts one    %8.1f us  ratio %.3f "
-	       "(target <= 1.10)\n", med[COUNT_A], med[COUNT_A] / med[BARE]);
+	       "(target <= 1.10; %.3f of the floor)\n", med[COUNT_A],
+	       med[COUNT_A] / med[BARE], med[COUNT_A] / med[FLOOR]);
 	printf("peak RSS: bare %ld KiB, linked %ld KiB, counting %ld KiB "
 	       "(ratio %.3f), counting with libtmwatch.a %ld KiB (ratio "
 	       "%.3f)\n", rss[BARE], rss[LINKED], rss[COUNT],
@@ -173,9 +281,9 @@ int main(int argc, char **argv)
 	       "(loads the symbolizer), later %.3f us (mean of 5000)\n", sruns,
 	       median(first, sruns), median(later, sruns));
 	{
-		char cmd[sizeof store + 16];
+		char cmd[sizeof store + sizeof tmp + 16];
 
-		snprintf(cmd, sizeof cmd, "rm -rf %s", store);
+		snprintf(cmd, sizeof cmd, "rm -rf %s %s", store, tmp);
 		if (system(cmd) != 0)
 			return 1;
 	}

@@ -35,11 +35,14 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/* A slot is live while start != 0; writers publish end before start. */
-static uintptr_t slot_start[TM__BUSGUARD_SLOTS];
-static uintptr_t slot_end[TM__BUSGUARD_SLOTS];
-static size_t slot_closed_off[TM__BUSGUARD_SLOTS];
-static int slot_broken[TM__BUSGUARD_SLOTS];
+/* A slot is live while start != 0; writers publish end before start.
+ * One struct per slot, not one array per field: a process's first
+ * registration then touches one page, not four (bench_startup). */
+static struct slot {
+	uintptr_t start, end;
+	size_t closed_off;
+	int broken;
+} slots[TM__BUSGUARD_SLOTS];
 
 static pthread_mutex_t guard_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct sigaction guard_prev;	/* the action before ours */
@@ -55,9 +58,9 @@ static int contain(int i, uintptr_t start, uintptr_t end)
 	if (r == -1 || (uintptr_t)r != start)
 		return -1;
 	__atomic_store_n((uint32_t *)(start + __atomic_load_n(
-				&slot_closed_off[i], __ATOMIC_RELAXED)),
+				&slots[i].closed_off, __ATOMIC_RELAXED)),
 			 1, __ATOMIC_RELEASE);
-	__atomic_store_n(&slot_broken[i], 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&slots[i].broken, 1, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -106,8 +109,8 @@ static void bus_handler(int sig, siginfo_t *si, void *uc)
 
 	if (si->si_code > 0) {
 		for (int i = 0; i < TM__BUSGUARD_SLOTS; i++) {
-			s = __atomic_load_n(&slot_start[i], __ATOMIC_ACQUIRE);
-			e = __atomic_load_n(&slot_end[i], __ATOMIC_RELAXED);
+			s = __atomic_load_n(&slots[i].start, __ATOMIC_ACQUIRE);
+			e = __atomic_load_n(&slots[i].end, __ATOMIC_RELAXED);
 			if (s && a >= s && a < e && contain(i, s, e) == 0) {
 				errno = saved;
 				return;
@@ -155,15 +158,15 @@ int tm__busguard_register(void *base, size_t len, size_t closed_off)
 		return -EINVAL;
 	pthread_mutex_lock(&guard_mu);
 	for (int i = 0; i < TM__BUSGUARD_SLOTS; i++) {
-		if (__atomic_load_n(&slot_start[i], __ATOMIC_RELAXED))
+		if (__atomic_load_n(&slots[i].start, __ATOMIC_RELAXED))
 			continue;
 		if ((r = install_locked()) < 0)
 			break;
-		slot_closed_off[i] = closed_off;
-		__atomic_store_n(&slot_broken[i], 0, __ATOMIC_RELAXED);
-		__atomic_store_n(&slot_end[i], (uintptr_t)base + len,
+		slots[i].closed_off = closed_off;
+		__atomic_store_n(&slots[i].broken, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&slots[i].end, (uintptr_t)base + len,
 				 __ATOMIC_RELAXED);
-		__atomic_store_n(&slot_start[i], (uintptr_t)base,
+		__atomic_store_n(&slots[i].start, (uintptr_t)base,
 				 __ATOMIC_RELEASE);
 		r = i;
 		break;
@@ -177,8 +180,8 @@ void tm__busguard_unregister(int slot)
 	if (slot < 0 || slot >= TM__BUSGUARD_SLOTS)
 		return;
 	pthread_mutex_lock(&guard_mu);
-	__atomic_store_n(&slot_start[slot], 0, __ATOMIC_RELEASE);
-	__atomic_store_n(&slot_end[slot], 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&slots[slot].start, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&slots[slot].end, 0, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&guard_mu);
 }
 
@@ -186,5 +189,5 @@ int tm__busguard_broken(int slot)
 {
 	if (slot < 0 || slot >= TM__BUSGUARD_SLOTS)
 		return 0;
-	return __atomic_load_n(&slot_broken[slot], __ATOMIC_ACQUIRE);
+	return __atomic_load_n(&slots[slot].broken, __ATOMIC_ACQUIRE);
 }

@@ -11,7 +11,6 @@
 #include "clock.h"
 
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -154,14 +153,28 @@ static void split_time(time_t t, int64_t *y, unsigned *mo, unsigned *d,
 	*secs = (unsigned)(v - mid);
 }
 
+/* Writes V as exactly N decimal digits, zero-padded. Not snprintf: a
+ * process's first count must not map libc's vfprintf (strbuild.h). */
+static void put_digits(char *out, unsigned v, int n)
+{
+	while (n-- > 0) {
+		out[n] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
 void tm__clock_date(time_t t, char out[11])
 {
 	int64_t y;
 	unsigned mo, d, secs;
 
 	split_time(t, &y, &mo, &d, &secs);
-	snprintf(out, 11, "%04u-%02u-%02u", (unsigned)y % 10000u, mo % 100u,
-		 d % 100u);
+	put_digits(out, (unsigned)y % 10000u, 4);
+	out[4] = '-';
+	put_digits(out + 5, mo % 100u, 2);
+	out[7] = '-';
+	put_digits(out + 8, d % 100u, 2);
+	out[10] = '\0';
 }
 
 void tm__clock_rfc3339(time_t t, char out[21])
@@ -169,8 +182,14 @@ void tm__clock_rfc3339(time_t t, char out[21])
 	int64_t y;
 	unsigned mo, d, secs;
 
+	tm__clock_date(t, out);
 	split_time(t, &y, &mo, &d, &secs);
-	snprintf(out, 21, "%04u-%02u-%02uT%02u:%02u:%02uZ",
-		 (unsigned)y % 10000u, mo % 100u, d % 100u,
-		 (secs / 3600) % 100u, (secs / 60) % 60u, secs % 60u);
+	out[10] = 'T';
+	put_digits(out + 11, (secs / 3600) % 100u, 2);
+	out[13] = ':';
+	put_digits(out + 14, (secs / 60) % 60u, 2);
+	out[16] = ':';
+	put_digits(out + 17, secs % 60u, 2);
+	out[19] = 'Z';
+	out[20] = '\0';
 }

@@ -17,6 +17,7 @@
 
 #include "busguard.h"
 #include "fsutil.h"
+#include "strbuild.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -78,9 +79,47 @@ struct tm__counterfile {
 	uint32_t hdr_len;	/* H */
 	uint32_t rec_start;	/* R */
 	uint32_t size;		/* verified file size (atomic, only grows) */
-	char *name;		/* filename as opened */
 	int guard;		/* busguard slot watching base */
+	int pooled;		/* 1 + index in pool[], 0 when malloc'd */
+	char name[NAME_MAX + 1]; /* filename as opened */
 };
+
+/* The first handles come from here, not malloc: a process's first count
+ * then never initialises the heap (three page faults and two brk calls in
+ * a program that had not used it; bench/bench_startup.c). The store keeps
+ * one handle per week a process lives through, so a few cover nearly
+ * every process. */
+#define CF_POOL 4
+static struct tm__counterfile pool[CF_POOL];
+static int pool_busy[CF_POOL];
+
+static struct tm__counterfile *handle_new(void)
+{
+	struct tm__counterfile *f;
+
+	for (int i = 0; i < CF_POOL; i++) {
+		int idle = 0;
+
+		if (__atomic_compare_exchange_n(&pool_busy[i], &idle, 1, 0,
+						__ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED)) {
+			f = &pool[i];
+			memset(f, 0, sizeof *f);
+			f->pooled = i + 1;
+			return f;
+		}
+	}
+	return calloc(1, sizeof *f);
+}
+
+static void handle_free(struct tm__counterfile *f)
+{
+	if (f->pooled)
+		__atomic_store_n(&pool_busy[f->pooled - 1], 0,
+				 __ATOMIC_RELEASE);
+	else
+		free(f);
+}
 
 static uint64_t round_up(uint64_t x, uint64_t unit)
 {
@@ -129,25 +168,28 @@ int tm__counterfile_meta(char *buf, size_t cap, const char *time_begin,
 			 const char *version, const char *toolchain,
 			 const char *goarch)
 {
-	const char *v[] = { time_begin, time_end, program, version,
-			    toolchain, goarch };
-	int n;
+	/* Labels and values alternate; GOOS is always linux. */
+	const char *v[] = { "TimeBegin: ", time_begin, "\nTimeEnd: ",
+			    time_end, "\nProgram: ", program, "\nVersion: ",
+			    version, "\nGoVersion: ", toolchain,
+			    "\nGOOS: linux\nGOARCH: ", goarch, "\n\n" };
+	struct tm__sb b;
+	long n;
 
 	if (!buf)
 		return TM_EINVAL;
-	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+	for (size_t i = 1; i < sizeof(v) / sizeof(v[0]); i += 2) {
 		/* A newline would forge a metadata line of its own. */
 		if (!v[i] || has_newline(v[i]))
 			return TM_EINVAL;
 	}
-	n = snprintf(buf, cap,
-		     "TimeBegin: %s\nTimeEnd: %s\nProgram: %s\nVersion: %s\n"
-		     "GoVersion: %s\nGOOS: linux\nGOARCH: %s\n\n",
-		     time_begin, time_end, program, version, toolchain,
-		     goarch);
-	if (n < 0 || (size_t)n >= cap || n > (int)TM__COUNTERFILE_MAX_META)
+	tm__sb_init(&b, buf, cap);
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		tm__sb_str(&b, v[i]);
+	n = tm__sb_end(&b);
+	if (n < 0 || n > (long)TM__COUNTERFILE_MAX_META)
 		return TM_EINVAL;
-	return n;
+	return (int)n;
 }
 
 /* Re-reads the file size. The file may have grown (another process) or,
@@ -413,18 +455,25 @@ int tm__counterfile_counter(struct tm__counterfile *f, const char *name,
 	return TM_ECORRUPT;
 }
 
-/* Builds the complete first page under a unique temporary name and links
- * it into place, so that no process ever sees the file without its whole
- * header. Returns 0, -EEXIST when another process won, or -errno. */
-static int create(int dirfd, const char *filename, const unsigned char *page)
+/* Builds the complete first page (HDR, HDR_LEN bytes, then zeros) under a
+ * unique temporary name and links it into place, so that no process ever
+ * sees the file without its whole header. Returns 0, -EEXIST when another
+ * process won, or -errno. */
+static int create(int dirfd, const char *filename, const unsigned char *hdr,
+		  uint32_t hdr_len)
 {
 	static unsigned seq;
 	struct timespec ts;
+	unsigned char *page;
 	char tmp[96];
 	size_t done = 0;
 	ssize_t w;
 	int fd, r = 0;
 
+	page = calloc(1, CF_PAGE);
+	if (!page)
+		return -ENOMEM;
+	memcpy(page, hdr, hdr_len);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	snprintf(tmp, sizeof(tmp), ".tmwatch-count-%ld-%u-%lx.tmp",
 		 (long)getpid(), __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED),
@@ -433,8 +482,11 @@ static int create(int dirfd, const char *filename, const unsigned char *page)
 	 * group-writable file would be refused on open. */
 	fd = openat(dirfd, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
 		    O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
+	if (fd < 0) {
+		r = -errno;
+		free(page);
+		return r;
+	}
 	/* Written, not sparse: a full disk fails here, not on a page fault. */
 	while (done < CF_PAGE) {
 		w = pwrite(fd, page + done, CF_PAGE - done, (off_t)done);
@@ -446,6 +498,7 @@ static int create(int dirfd, const char *filename, const unsigned char *page)
 		}
 		done += (size_t)w;
 	}
+	free(page);
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
 	if (r == 0 && linkat(dirfd, tmp, dirfd, filename, 0) < 0)
@@ -477,8 +530,10 @@ static int check_header(int fd, const unsigned char *want, uint32_t hdr_len)
 int tm__counterfile_open(int dirfd, const char *filename, const char *meta,
 			 size_t meta_len, struct tm__counterfile **out)
 {
+	/* The header alone, not the whole first page: only create() needs
+	 * the page, and 16 KiB of fresh memory is four page faults. */
+	unsigned char hdr[CF_META_OFF + TM__COUNTERFILE_MAX_META + CF_UNIT];
 	struct tm__counterfile *f = NULL;
-	unsigned char *page = NULL;
 	uint32_t hdr_len;
 	struct stat st;
 	int fd = -1, r;
@@ -491,13 +546,13 @@ int tm__counterfile_open(int dirfd, const char *filename, const char *meta,
 	if (!filename || !*filename || strchr(filename, '/') || !meta ||
 	    meta_len > TM__COUNTERFILE_MAX_META)
 		return TM_EINVAL;
+	if (strlen(filename) > NAME_MAX)
+		return -ENAMETOOLONG;
 	hdr_len = (uint32_t)round_up(CF_META_OFF + meta_len, CF_UNIT);
-	page = calloc(1, CF_PAGE);
-	if (!page)
-		return -ENOMEM;
-	memcpy(page, CF_MAGIC, CF_MAGIC_LEN);
-	memcpy(page + CF_HDRLEN_OFF, &hdr_len, 4);
-	memcpy(page + CF_META_OFF, meta, meta_len);
+	memset(hdr, 0, hdr_len);
+	memcpy(hdr, CF_MAGIC, CF_MAGIC_LEN);
+	memcpy(hdr + CF_HDRLEN_OFF, &hdr_len, 4);
+	memcpy(hdr + CF_META_OFF, meta, meta_len);
 
 	/* Bounded: each round either opens the file or creates it; only a
 	 * concurrent unlink can make it vanish between the two. */
@@ -508,7 +563,7 @@ int tm__counterfile_open(int dirfd, const char *filename, const char *meta,
 		r = -errno;
 		if (r != -ENOENT || attempt == 4)
 			goto fail;
-		r = create(dirfd, filename, page);
+		r = create(dirfd, filename, hdr, hdr_len);
 		if (r < 0 && r != -EEXIST)
 			goto fail;
 	}
@@ -524,13 +579,14 @@ int tm__counterfile_open(int dirfd, const char *filename, const char *meta,
 	 * our mapping or filled with lies: refuse it, as ssh refuses keys. */
 	if ((r = tm__fs_check_owner(&st)) < 0)
 		goto fail;
-	if ((r = check_header(fd, page, hdr_len)) < 0)
+	if ((r = check_header(fd, hdr, hdr_len)) < 0)
 		goto fail;
 
 	r = -ENOMEM;
-	f = calloc(1, sizeof(*f));
-	if (!f || !(f->name = strdup(filename)))
+	f = handle_new();
+	if (!f)
 		goto fail;
+	memcpy(f->name, filename, strlen(filename) + 1);
 	/* One fixed reserve: pages past the end of the file are never
 	 * touched until fstat says the file covers them, and count pointers
 	 * stay put when the file grows. */
@@ -556,17 +612,13 @@ int tm__counterfile_open(int dirfd, const char *filename, const char *meta,
 	f->rec_start = (uint32_t)round_up(hdr_len + 4 + 4 * CF_NBUCKET,
 					  CF_UNIT);
 	f->size = st.st_size > (off_t)CF_MAX ? CF_MAX : (uint32_t)st.st_size;
-	free(page);
 	*out = f;
 	return 0;
 fail:
-	if (f) {
-		free(f->name);
-		free(f);
-	}
+	if (f)
+		handle_free(f);
 	if (fd >= 0)
 		close(fd);
-	free(page);
 	return r;
 }
 
@@ -579,8 +631,7 @@ void tm__counterfile_close(struct tm__counterfile *f)
 		munmap(f->base, CF_MAX);
 	}
 	close(f->fd);
-	free(f->name);
-	free(f);
+	handle_free(f);
 }
 
 const uint32_t *tm__counterfile_closed_word(const struct tm__counterfile *f)

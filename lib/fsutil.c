@@ -320,6 +320,12 @@ int tm__fs_read_small(const char *path, char *buf, size_t cap, size_t *len)
 int tm__fs_read_small_st(const char *path, char *buf, size_t cap,
 			 size_t *len, struct stat *stp)
 {
+	return tm__fs_read_small_at(AT_FDCWD, path, buf, cap, len, stp);
+}
+
+int tm__fs_read_small_at(int dirfd, const char *name, char *buf, size_t cap,
+			 size_t *len, struct stat *stp)
+{
 	struct stat st;
 	size_t n = 0;
 	int fd, r = 0;
@@ -330,7 +336,7 @@ int tm__fs_read_small_st(const char *path, char *buf, size_t cap,
 		return -EINVAL;
 	buf[0] = '\0';
 	/* O_NONBLOCK: a FIFO planted at a store path must not hang us. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) < 0) {
@@ -355,6 +361,11 @@ int tm__fs_read_small_st(const char *path, char *buf, size_t cap,
 		if (got == 0)
 			break;
 		n += (size_t)got;
+		/* All that fstat saw: an EOF read would only confirm it
+		 * (one syscall less on a program's first count). A file
+		 * that grows meanwhile races either way. */
+		if (n == (size_t)st.st_size && n < cap - 1)
+			break;
 	}
 	if (n == cap - 1) {
 		char extra;

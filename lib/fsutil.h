@@ -68,4 +68,10 @@ int tm__fs_open_file(const char *path);
 int tm__fs_read_small_st(const char *path, char *buf, size_t cap,
 			 size_t *len, struct stat *st);
 
+/* tm__fs_read_small_at is tm__fs_read_small_st for NAME relative to DIRFD
+ * (AT_FDCWD for a path): one lookup from an open directory, as a
+ * process's first count reads the store's small files. */
+int tm__fs_read_small_at(int dirfd, const char *name, char *buf, size_t cap,
+			 size_t *len, struct stat *st);
+
 #endif

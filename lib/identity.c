@@ -22,13 +22,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <elf.h>
+#include <limits.h>
 #include <link.h>
+#include <sys/auxv.h>
+#include <sys/stat.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "strbuild.h"
 #include "tmwatch/common.h"
 
 #define FDO_NOTE_TYPE TM__IDENTITY_FDO_NOTE_TYPE
@@ -139,6 +143,7 @@ const char *tm__identity_host_goarch(void)
 static int take_version(const char *p, const char *end, const char *prefix,
 			char *out, size_t cap)
 {
+	struct tm__sb b;
 	size_t n = 0;
 
 	while (p < end && (*p < '0' || *p > '9'))
@@ -149,9 +154,10 @@ static int take_version(const char *p, const char *end, const char *prefix,
 		n--;
 	if (n == 0)
 		return -1;
-	if (snprintf(out, cap, "%s%.*s", prefix, (int)n, p) >= (int)cap)
-		return -1;
-	return 0;
+	tm__sb_init(&b, out, cap);
+	tm__sb_str(&b, prefix);
+	tm__sb_mem(&b, p, n);
+	return tm__sb_end(&b) < 0 ? -1 : 0;
 }
 
 /* Finds NEEDLE in [S, END). */
@@ -167,6 +173,7 @@ void tm__identity_toolchain(const char *comment, size_t len, char *out,
 {
 	char gcc[64] = "", clang[64] = "", rustc[64] = "";
 	const char *p = comment, *stop = comment + len;
+	struct tm__sb b;
 
 	while (p < stop) {
 		const char *nul = memchr(p, '\0', (size_t)(stop - p));
@@ -194,9 +201,9 @@ void tm__identity_toolchain(const char *comment, size_t len, char *out,
 		}
 		p = end + 1;
 	}
-	snprintf(out, cap, "%s",
-		 rustc[0] ? rustc : clang[0] ? clang : gcc[0] ? gcc :
-		 "unknown");
+	tm__sb_init(&b, out, cap);
+	tm__sb_str(&b, rustc[0] ? rustc : clang[0] ? clang : gcc[0] ? gcc :
+		   "unknown");
 	tm__identity_sanitize(out);
 }
 
@@ -486,21 +493,24 @@ static void set_program(const char *path, struct tm__identity *out)
 	memcpy(out->program, base, n);
 	out->program[n] = '\0';
 	if (n == 0)
-		snprintf(out->program, sizeof out->program, "unknown");
+		memcpy(out->program, "unknown", sizeof "unknown");
 	tm__identity_sanitize_program(out->program);
 }
 
 void tm__identity_defaults(const char *path, const char *env_version,
 			   struct tm__identity *out)
 {
+	struct tm__sb b;
+
 	memset(out, 0, sizeof *out);
 	set_program(path, out);
-	snprintf(out->version, sizeof out->version, "%s",
-		 env_version && *env_version ? env_version : "devel");
+	tm__sb_init(&b, out->version, sizeof out->version);
+	tm__sb_str(&b, env_version && *env_version ? env_version : "devel");
 	tm__identity_sanitize(out->version);
-	snprintf(out->toolchain, sizeof out->toolchain, "unknown");
-	snprintf(out->goarch, sizeof out->goarch, "%s",
-		 tm__identity_host_goarch());
+	tm__sb_init(&b, out->toolchain, sizeof out->toolchain);
+	tm__sb_str(&b, "unknown");
+	tm__sb_init(&b, out->goarch, sizeof out->goarch);
+	tm__sb_str(&b, tm__identity_host_goarch());
 }
 
 void tm__identity_finish(const struct tm__identity_notes *f,
@@ -511,23 +521,38 @@ void tm__identity_finish(const struct tm__identity_notes *f,
 	if (f->version[0]) {
 		memcpy(out->version, f->version, sizeof out->version);
 	} else if ((!env_version || !*env_version) && f->build_id_len > 0) {
+		static const char hex[] = "0123456789abcdef";
 		size_t n = f->build_id_len < 6 ? f->build_id_len : 6;
 		char *p = out->version;
 
 		*p++ = 'b';
-		for (size_t i = 0; i < n; i++, p += 2)
-			snprintf(p, 3, "%02x", f->build_id[i]);
+		for (size_t i = 0; i < n; i++) {
+			*p++ = hex[f->build_id[i] >> 4];
+			*p++ = hex[f->build_id[i] & 15];
+		}
+		*p = '\0';
 	}
 }
 
 /* The self path: notes come from the main program's loaded PT_NOTE
- * segments (no I/O), .comment from four preads of the executable. libelf's
- * first use in a process costs about 50 us, half the budget of a new
- * process's first increment (bench/bench_store_open.c). */
+ * segments (no I/O), .comment from a few preads of the executable into
+ * stack buffers. It runs on a program's first count, so it avoids what a
+ * small program would not have used yet: libelf (about 50 us on first
+ * use), malloc (the heap's first pages) and snprintf (bench_startup). */
+
+/* What the scan of the loaded notes found, and where the build-id note
+ * lies in memory and in the file (to recognise the file on disk). */
+struct self_scan {
+	struct tm__identity_notes notes;
+	const char *bid_mem;
+	off_t bid_off;
+	size_t bid_len;
+};
 
 static int self_notes(struct dl_phdr_info *info, size_t size, void *arg)
 {
-	struct tm__identity_notes *f = arg;
+	struct self_scan *sc = arg;
+	struct tm__identity_notes *f = &sc->notes;
 
 	(void)size;
 	/* The first object is the main program. */
@@ -539,7 +564,9 @@ static int self_notes(struct dl_phdr_info *info, size_t size, void *arg)
 		if (ph->p_type != PT_NOTE)
 			continue;
 		align = ph->p_align == 8 ? 8 : 4;
-		p = (const char *)(info->dlpi_addr + ph->p_vaddr);
+		const char *seg = (const char *)(info->dlpi_addr + ph->p_vaddr);
+
+		p = seg;
 		end = p + ph->p_memsz;
 		for (int n = 0; n < NOTES_MAX &&
 		     (size_t)(end - p) >= sizeof(ElfW(Nhdr)); n++) {
@@ -554,6 +581,12 @@ static int self_notes(struct dl_phdr_info *info, size_t size, void *arg)
 			    nh->n_descsz > (size_t)(end - p) ||
 			    next > (size_t)(end - p))
 				break;
+			if (!f->has_build_id && nh->n_type == NT_GNU_BUILD_ID) {
+				sc->bid_mem = p;
+				sc->bid_off = (off_t)(ph->p_offset +
+						      (size_t)(p - seg));
+				sc->bid_len = next;
+			}
 			tm__identity_take_note(nh->n_type, p + name_off,
 					       nh->n_namesz, p + desc_off,
 					       nh->n_descsz, f);
@@ -569,63 +602,193 @@ static int read_at(int fd, void *buf, size_t len, off_t off)
 	return pread(fd, buf, len, off) == (ssize_t)len ? 0 : -1;
 }
 
+/* Section headers read per chunk; .comment and the section name table
+ * up to these sizes stay on the stack (a C or Rust program's are a few
+ * hundred bytes). */
+#define SHDR_CHUNK 16
+#define NAMES_INLINE 512
+#define COMMENT_INLINE 512
+
+/* Is section header SH named ".comment"? NAMES holds the name table's
+ * first NNAMES bytes; names past it are read from the file. */
+static int is_comment(int fd, const ElfW(Shdr) *sh, const ElfW(Shdr) *strsh,
+		      const char *names, size_t nnames)
+{
+	static const char want[] = ".comment";
+	char got[sizeof want];
+	size_t k;
+
+	if (sh->sh_type != SHT_PROGBITS || sh->sh_name >= strsh->sh_size ||
+	    sh->sh_size == 0 || sh->sh_size > 16384)
+		return 0;
+	/* The name and its NUL; a table that ends right after the name
+	 * ends it too. */
+	k = strsh->sh_size - sh->sh_name;
+	k = k < sizeof want ? k : sizeof want;
+	if (k < sizeof want - 1)
+		return 0;
+	if (sh->sh_name + k <= nnames)
+		return memcmp(names + sh->sh_name, want, k) == 0;
+	return read_at(fd, got, k, (off_t)(strsh->sh_offset + sh->sh_name)) ==
+	       0 && memcmp(got, want, k) == 0;
+}
+
+/* Picks the toolchain from section SH (.comment) of FD. */
+static void read_comment(int fd, const ElfW(Shdr) *sh, char *out, size_t cap)
+{
+	char inline_buf[COMMENT_INLINE];
+	char *c = sh->sh_size <= sizeof inline_buf ? inline_buf :
+		  malloc(sh->sh_size);
+
+	if (c && !read_at(fd, c, sh->sh_size, (off_t)sh->sh_offset))
+		tm__identity_toolchain(c, sh->sh_size, out, cap);
+	if (c != inline_buf)
+		free(c);
+}
+
 /* Finds .comment in FD (an ELF of our own class) and picks the toolchain
  * from it. Bounded: at most 4096 section headers, a 64 KiB name table and
  * a 16 KiB .comment. */
-static void self_toolchain(int fd, char *out, size_t cap)
+static __attribute__((noinline)) void self_toolchain(int fd, char *out,
+						     size_t cap)
 {
 	ElfW(Ehdr) eh;
-	ElfW(Shdr) *sh = NULL, *strsh;
-	char *names = NULL, *comment = NULL;
+	ElfW(Shdr) sh[SHDR_CHUNK], strsh;
+	char names[NAMES_INLINE];
+	size_t nnames;
 
 	if (read_at(fd, &eh, sizeof eh, 0) ||
 	    memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
 	    eh.e_shentsize != sizeof(ElfW(Shdr)) || eh.e_shnum == 0 ||
-	    eh.e_shnum > 4096 || eh.e_shstrndx >= eh.e_shnum)
+	    eh.e_shnum > 4096 || eh.e_shstrndx >= eh.e_shnum ||
+	    read_at(fd, &strsh, sizeof strsh,
+		    (off_t)(eh.e_shoff + eh.e_shstrndx * sizeof strsh)) ||
+	    strsh.sh_size == 0 || strsh.sh_size > 65536)
 		return;
-	sh = calloc(eh.e_shnum, sizeof *sh);
-	if (!sh || read_at(fd, sh, eh.e_shnum * sizeof *sh,
-			   (off_t)eh.e_shoff))
-		goto out;
-	strsh = &sh[eh.e_shstrndx];
-	if (strsh->sh_size == 0 || strsh->sh_size > 65536)
-		goto out;
-	names = calloc(1, strsh->sh_size + 1);
-	if (!names || read_at(fd, names, strsh->sh_size,
-			      (off_t)strsh->sh_offset))
-		goto out;
-	for (size_t i = 0; i < eh.e_shnum; i++) {
-		if (sh[i].sh_type != SHT_PROGBITS ||
-		    sh[i].sh_name >= strsh->sh_size ||
-		    strcmp(names + sh[i].sh_name, ".comment") != 0 ||
-		    sh[i].sh_size == 0 || sh[i].sh_size > 16384)
-			continue;
-		comment = malloc(sh[i].sh_size);
-		if (comment && !read_at(fd, comment, sh[i].sh_size,
-					(off_t)sh[i].sh_offset))
-			tm__identity_toolchain(comment, sh[i].sh_size, out,
-					       cap);
-		break;
+	nnames = strsh.sh_size < sizeof names ? strsh.sh_size : sizeof names;
+	if (read_at(fd, names, nnames, (off_t)strsh.sh_offset))
+		return;
+	for (size_t at = 0; at < eh.e_shnum; at += SHDR_CHUNK) {
+		size_t n = eh.e_shnum - at < SHDR_CHUNK ? eh.e_shnum - at :
+			   SHDR_CHUNK;
+
+		if (read_at(fd, sh, n * sizeof *sh,
+			    (off_t)(eh.e_shoff + at * sizeof *sh)))
+			return;
+		for (size_t i = 0; i < n; i++) {
+			if (is_comment(fd, &sh[i], &strsh, names, nnames)) {
+				read_comment(fd, &sh[i], out, cap);
+				return;
+			}
+		}
 	}
-out:
-	free(comment);
-	free(names);
-	free(sh);
+}
+
+/* The program name, from /proc/self/exe's target: into a small buffer
+ * first, a whole PATH_MAX (from the heap) only for a longer path; stack
+ * is page faults on a first count. Its own frame, so what runs next
+ * reuses the stack. */
+static __attribute__((noinline)) int self_program(const char *env_version,
+						  struct tm__identity *out)
+{
+	char exe[512], *p = exe;
+	size_t cap = sizeof exe;
+	ssize_t n = readlink("/proc/self/exe", p, cap);
+
+	if (n == (ssize_t)cap && (p = malloc(PATH_MAX)) != NULL) {
+		cap = PATH_MAX;
+		n = readlink("/proc/self/exe", p, cap);
+	}
+	if (!p || n >= (ssize_t)cap)
+		n = -1;
+	if (p)
+		p[n > 0 ? n : 0] = 0;
+	tm__identity_defaults(n > 0 ? p : "unknown", env_version, out);
+	if (p != exe)
+		free(p);
+	return n > 0 ? 0 : -1;
+}
+
+/* Opens the running executable through the path it was started by
+ * (AT_EXECFN), when that path is absolute and the file there carries the
+ * loaded build-id note, byte for byte: then PATH holds the file's path
+ * with a final symlink resolved, as /proc/self/exe would name it. Else
+ * -1, and the caller asks /proc (also for a relative path, which a
+ * program that changed directory would resolve elsewhere, and for a
+ * static program or one started as "ld.so PROGRAM"). Why not /proc first: a process's first
+ * /proc/self access builds its /proc directory, 15-35 us, a third of a
+ * small program's first count (bench_startup). Only regular files are
+ * opened; a FIFO or device planted at the path is never opened. */
+static int open_by_execfn(const struct self_scan *sc, char *path, size_t cap)
+{
+	const char *fn = (const char *)getauxval(AT_EXECFN);
+	char link[256], note[256];
+	struct stat before, st;
+	size_t n = fn ? strlen(fn) : 0;
+	int fd;
+
+	/* AT_BASE 0: no interpreter was loaded by the kernel, so either a
+	 * static program or "ld.so PROGRAM", where the loader rewrote
+	 * AT_EXECFN to the program but /proc/self/exe is ld.so: ask /proc,
+	 * as the watchdog does. */
+	if (!fn || fn[0] != '/' || n >= cap || !sc->bid_mem ||
+	    sc->bid_len > sizeof note || getauxval(AT_BASE) == 0)
+		return -1;
+	memcpy(path, fn, n + 1);
+	for (int hop = 0;; hop++) {
+		ssize_t k = readlink(path, link, sizeof link);
+		char *slash;
+
+		if (k < 0 && errno == EINVAL)
+			break;		/* not a symlink: this is the file */
+		if (k <= 0 || k == (ssize_t)sizeof link || hop == 8)
+			return -1;
+		if (link[0] == '/') {
+			if ((size_t)k >= cap)
+				return -1;
+			memcpy(path, link, (size_t)k);
+			path[k] = '\0';
+			continue;
+		}
+		slash = strrchr(path, '/');
+		n = (size_t)(slash - path) + 1;
+		if (n + (size_t)k >= cap)
+			return -1;
+		memcpy(path + n, link, (size_t)k);
+		path[n + (size_t)k] = '\0';
+	}
+	if (stat(path, &before) != 0 || !S_ISREG(before.st_mode))
+		return -1;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK |
+		  O_NOCTTY);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) != 0 || st.st_dev != before.st_dev ||
+	    st.st_ino != before.st_ino ||
+	    read_at(fd, note, sc->bid_len, sc->bid_off) ||
+	    memcmp(note, sc->bid_mem, sc->bid_len) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 int tm__identity_self(const char *env_version, struct tm__identity *out)
 {
-	char exe[4096];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	struct tm__identity_notes f;
+	struct self_scan sc;
+	char path[512];
 	int fd;
 
-	exe[n > 0 ? n : 0] = 0;
-	tm__identity_defaults(n > 0 ? exe : "unknown", env_version, out);
-	memset(&f, 0, sizeof f);
-	dl_iterate_phdr(self_notes, &f);
-	tm__identity_finish(&f, env_version, out);
-	fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	memset(&sc, 0, sizeof sc);
+	dl_iterate_phdr(self_notes, &sc);
+	fd = open_by_execfn(&sc, path, sizeof path);
+	if (fd >= 0) {
+		tm__identity_defaults(path, env_version, out);
+	} else {
+		self_program(env_version, out);
+		fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	}
+	tm__identity_finish(&sc.notes, env_version, out);
 	if (fd < 0)
 		return -errno;
 	self_toolchain(fd, out->toolchain, sizeof out->toolchain);

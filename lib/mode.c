@@ -14,6 +14,7 @@
 #include "mode.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,7 +131,25 @@ static int mode_trusted(const char *store_dir, const struct stat *st)
 
 int tm__mode_load(const char *store_dir, struct tm__mode_info *out)
 {
-	char path[PATH_MAX], text[MODE_FILE_MAX];
+	char path[PATH_MAX];
+
+	if (!out)
+		return TM_EINVAL;
+	if (!store_dir || tm__paths_join(path, sizeof path, store_dir,
+					 "mode") < 0) {
+		memset(out, 0, sizeof *out);
+		out->recorded = TM_MODE_LOCAL;
+		out->file_error = store_dir ? -ENAMETOOLONG : 0;
+		apply_env(out);
+		return store_dir ? 0 : TM_EINVAL;
+	}
+	return tm__mode_load_at(AT_FDCWD, path, store_dir, out);
+}
+
+int tm__mode_load_at(int dirfd, const char *name, const char *store_dir,
+		     struct tm__mode_info *out)
+{
+	char text[MODE_FILE_MAX];
 	struct stat st;
 	int r;
 
@@ -138,13 +157,7 @@ int tm__mode_load(const char *store_dir, struct tm__mode_info *out)
 		return TM_EINVAL;
 	memset(out, 0, sizeof *out);
 	out->recorded = TM_MODE_LOCAL;
-	if (!store_dir) {
-		apply_env(out);
-		return TM_EINVAL;
-	}
-	r = tm__paths_join(path, sizeof path, store_dir, "mode");
-	if (r == 0)
-		r = tm__fs_read_small_st(path, text, sizeof text, NULL, &st);
+	r = tm__fs_read_small_at(dirfd, name, text, sizeof text, NULL, &st);
 	if (r == 0) {
 		enum tm_mode m;
 

@@ -37,6 +37,13 @@ struct tm__mode_info {
  * (with STORE_DIR NULL, *OUT is still local with the overrides applied). */
 int tm__mode_load(const char *store_dir, struct tm__mode_info *out);
 
+/* tm__mode_load_at is tm__mode_load reading the mode file NAME relative to
+ * DIRFD (the open store directory and "mode", for the store's first open:
+ * one lookup, no path to build); STORE_DIR is the store's path, checked
+ * when the file says on. */
+int tm__mode_load_at(int dirfd, const char *name, const char *store_dir,
+		     struct tm__mode_info *out);
+
 /* tm__mode_store writes "MODE YYYY-MM-DD\n" (NOW's UTC date) to
  * STORE_DIR/mode atomically, with fsync. STORE_DIR (and its missing
  * parents, as ~/.config may not exist yet) is created, nothing inside it.

@@ -36,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/single_threaded.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -43,6 +44,7 @@
 #include "fsutil.h"
 #include "mode.h"
 #include "paths.h"
+#include "strbuild.h"
 #include "tmwatch/counter.h"
 #include "warn.h"
 #include "weeks.h"
@@ -83,6 +85,18 @@ static void store_register_fork(void)
 	pthread_atfork(store_prefork, store_postfork, store_postfork);
 }
 
+/* Takes store_mu. The fork handlers matter only once another thread
+ * exists that could hold the mutex while this one forks; a thread that
+ * locks in a multi-threaded process registers them first. So a
+ * single-threaded program never pays for them (two page faults of libc's
+ * handler list at its first count). */
+static void store_lock(void)
+{
+	if (!__libc_single_threaded)
+		pthread_once(&store_fork_once, store_register_fork);
+	pthread_mutex_lock(&store_mu);
+}
+
 static time_t store_now(void)
 {
 	return __atomic_load_n(&store_fake_clock, __ATOMIC_RELAXED) ?
@@ -92,14 +106,18 @@ static time_t store_now(void)
 int tm__store_file_name(const struct tm__identity *id, time_t begin,
 			char *buf, size_t cap)
 {
+	const char *part[] = { id->program, id->version[0] ? "@" : "",
+			       id->version, "-", id->toolchain, "-linux-",
+			       id->goarch, "-", NULL, ".v1.count" };
 	char date[11];
-	int n;
+	struct tm__sb b;
 
 	tm__clock_date(begin, date);
-	n = snprintf(buf, cap, "%s%s%s-%s-linux-%s-%s.v1.count", id->program,
-		     id->version[0] ? "@" : "", id->version, id->toolchain,
-		     id->goarch, date);
-	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
+	part[8] = date;
+	tm__sb_init(&b, buf, cap);
+	for (size_t i = 0; i < sizeof part / sizeof part[0]; i++)
+		tm__sb_str(&b, part[i]);
+	return tm__sb_end(&b) < 0 ? -ENAMETOOLONG : 0;
 }
 
 /* Writes into BAD (when not NULL) the path of what made the store
@@ -112,58 +130,88 @@ static void name_bad(char *bad, size_t cap, const char *dir, const char *name)
 		snprintf(bad, cap, "%s", dir);
 }
 
-/* Opens (creating what is missing) the counter file of ID for the week
+static const struct tm__identity *self_identity_get(void);
+
+/* Returns ERR, with nothing named in BAD. */
+static int unnamed(int err, char *bad, size_t bad_cap)
+{
+	if (bad && bad_cap)
+		bad[0] = '\0';
+	return err;
+}
+
+/* Opens (creating what is missing) the counter file of ID (NULL: this
+ * process, computed only once the mode allows counting) for the week
  * containing NOW; *expiry receives the week's end. On failure BAD (may be
  * NULL) names the directory or file at fault. The store directory and
  * local/ must be ours and writable by nobody else, and local/ is opened
- * without following a symlink (docs/security.md). */
+ * without following a symlink (docs/security.md). Everything is looked up
+ * from the open directories, with no formatted output and no heap: this
+ * is a program's first count (bench/bench_startup.c). */
 static int open_week_file(const struct tm__identity *id, time_t now,
 			  struct tm__counterfile **out, time_t *expiry,
 			  char *bad, size_t bad_cap)
 {
-	char dir[PATH_MAX], local[PATH_MAX], name[NAME_MAX + 1];
+	/* One path buffer: the store directory, then local/ (the directory
+	 * with "/local" put at dlen). The stack a program's first count
+	 * touches is page faults, and two PATH_MAX buffers were one more. */
+	char path[PATH_MAX + sizeof "/local"], name[NAME_MAX + 1];
 	char begin_s[21], end_s[21], meta[TM__COUNTERFILE_MAX_META + 1];
 	struct tm__mode_info mode;
 	time_t begin, end;
-	int weekday, dirfd = -1, topfd, meta_len, err;
+	int weekday, dirfd = -1, topfd, meta_len, err, named = 0;
+	size_t dlen;
 
+	/* BAD is written only on failure: a first count that succeeds
+	 * touches no page for it. */
 	if (getenv("TMWATCH_DISABLE") &&
 	    strcmp(getenv("TMWATCH_DISABLE"), "1") == 0)
-		return TM_EDISABLED;
-	err = tm__paths_store_dir(dir, sizeof dir);
+		return unnamed(TM_EDISABLED, bad, bad_cap);
+	err = tm__paths_store_dir(path, PATH_MAX);
 	if (err)
-		return err;
-	err = tm__mode_load(dir, &mode);
-	if (err)
-		return err;
-	if (mode.effective == TM_MODE_OFF)
-		return TM_EOFF;
-	err = tm__paths_join(local, sizeof local, dir, "local");
-	if (err)
-		return err;
-	if (bad && bad_cap)
-		snprintf(bad, bad_cap, "%s", dir);
+		return unnamed(err, bad, bad_cap);
+	dlen = strlen(path);
+	topfd = tm__fs_open_dir(AT_FDCWD, path, 0);
+	err = topfd >= 0 ? tm__mode_load_at(topfd, "mode", path, &mode) :
+			   tm__mode_load(path, &mode);
+	if (!err && mode.effective == TM_MODE_OFF)
+		err = TM_EOFF;
+	if (err) {
+		named = 1;	/* nothing to name: the mode said no */
+		unnamed(err, bad, bad_cap);
+		goto out;
+	}
+	tm__paths_join(path, sizeof path, path, "local"); /* fits: sized */
+	if (topfd >= 0)
+		dirfd = tm__fs_open_dir(topfd, "local", 1);
 	/* Open first, create only when missing (the common case costs no
 	 * extra syscall); 0755, not 0777 minus the umask: a group-writable
 	 * local/ (umask 002) would be refused. */
-	for (int pass = 0;; pass++) {
-		topfd = tm__fs_open_dir(AT_FDCWD, dir, 0);
-		dirfd = topfd < 0 ? topfd : tm__fs_open_dir(topfd, "local", 1);
-		if (topfd >= 0)
-			close(topfd);
-		if (dirfd != -ENOENT || pass == 1)
-			break;
-		err = tm__fs_mkdirs(local, 0755);
+	if (topfd == -ENOENT || dirfd == -ENOENT) {
+		err = tm__fs_mkdirs(path, 0755);
 		if (err)
-			return err;
+			goto out;
+		if (topfd < 0) {
+			path[dlen] = '\0';
+			topfd = tm__fs_open_dir(AT_FDCWD, path, 0);
+			tm__paths_join(path, sizeof path, path, "local");
+		}
+		if (topfd >= 0)
+			dirfd = tm__fs_open_dir(topfd, "local", 1);
 	}
-	if (topfd < 0)
-		return topfd;
+	if (topfd < 0) {
+		err = topfd;
+		goto out;
+	}
 	if (dirfd < 0) {
-		name_bad(bad, bad_cap, dir, "local");
-		return dirfd;
+		err = dirfd;
+		name_bad(bad, bad_cap, path, NULL);
+		named = 1;
+		goto out;
 	}
-	err = tm__weeks_weekday(local, &weekday);
+	if (!id)
+		id = self_identity_get();
+	err = tm__weeks_weekday_at(dirfd, path, &weekday);
 	if (err)
 		goto out;
 	tm__weeks_span(now, weekday, &begin, &end);
@@ -181,12 +229,21 @@ static int open_week_file(const struct tm__identity *id, time_t now,
 	}
 	err = tm__counterfile_open(dirfd, name, meta, (size_t)meta_len, out);
 	if (err) {
-		name_bad(bad, bad_cap, local, name);
+		name_bad(bad, bad_cap, path, name);
+		named = 1;
 		goto out;
 	}
 	*expiry = end;
 out:
-	close(dirfd);
+	/* Any other failure is the store directory's. */
+	if (err && !named) {
+		path[dlen] = '\0';
+		name_bad(bad, bad_cap, path, NULL);
+	}
+	if (topfd >= 0)
+		close(topfd);
+	if (dirfd >= 0)
+		close(dirfd);
 	return err;
 }
 
@@ -201,19 +258,25 @@ static void compute_self_identity(void)
 				&self_identity);
 }
 
-const struct tm__identity *tm__store_self_identity(void)
+static const struct tm__identity *self_identity_get(void)
 {
 	pthread_once(&self_identity_once, compute_self_identity);
 	return &self_identity;
 }
 
+const struct tm__identity *tm__store_self_identity(void)
+{
+	return self_identity_get();
+}
+
 static void warn_unusable(int err, const char *bad)
 {
-	const char *prog = tm__store_self_identity()->program;
+	const char *prog;
 	char dir[PATH_MAX];
 
 	if (err == TM_EOFF || err == TM_EDISABLED)
 		return;
+	prog = tm__store_self_identity()->program;
 	if (tm__paths_store_dir(dir, sizeof dir))
 		strcpy(dir, "?");
 	if (!bad || !*bad)
@@ -237,8 +300,10 @@ static void warn_unusable(int err, const char *bad)
  * the reason the store is unusable. */
 static int refresh_locked(time_t now)
 {
+	/* Under store_mu; static, not on the stack: written only when the
+	 * store fails, so a first count's stack stays small. */
+	static char bad[PATH_MAX];
 	struct tm__counterfile *f;
-	char bad[PATH_MAX] = "";
 	time_t expiry;
 	int err;
 
@@ -257,12 +322,11 @@ static int refresh_locked(time_t now)
 	 * clock disagrees: move past its end. */
 	if (closed && !broken && now < store_expiry)
 		now = store_expiry;
-	err = open_week_file(tm__store_self_identity(), now, &f, &expiry, bad,
-			     sizeof bad);
+	err = open_week_file(NULL, now, &f, &expiry, bad, sizeof bad);
 	if (!err && *tm__counterfile_closed_word(f)) {
 		/* Closed already: never count into a reported file. */
 		tm__counterfile_close(f);
-		err = TM_ECORRUPT;
+		err = unnamed(TM_ECORRUPT, bad, sizeof bad);
 	}
 	if (err) {
 		store_error = err;
@@ -298,8 +362,7 @@ static int resolve(const char *name, size_t len, uint64_t **count,
 		return TM_EINVAL;
 	if (len > TM_COUNTER_NAME_MAX)
 		return TM_ENAMETOOLONG;
-	pthread_once(&store_fork_once, store_register_fork);
-	pthread_mutex_lock(&store_mu);
+	store_lock();
 	if (!store_file && !store_error)
 		store_fake_clock = getenv("TMWATCH_NOW") != NULL;
 	err = refresh_locked(store_now());
@@ -378,7 +441,7 @@ int tm_counter_read(const char *name, uint64_t *value)
 	*value = 0;
 	if (!name || !*name)
 		return TM_EINVAL;
-	pthread_mutex_lock(&store_mu);
+	store_lock();
 	err = refresh_locked(store_now());
 	if (!err)
 		err = tm__counterfile_find(store_file, name, strlen(name),
@@ -394,7 +457,7 @@ int tm_counter_file_path(char *buf, size_t cap)
 	char dir[PATH_MAX];
 	int err, n;
 
-	pthread_mutex_lock(&store_mu);
+	store_lock();
 	err = refresh_locked(store_now());
 	if (!err)
 		err = tm__paths_store_dir(dir, sizeof dir);

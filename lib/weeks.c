@@ -12,6 +12,7 @@
 #include "weeks.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
 #include <sys/random.h>
@@ -56,12 +57,13 @@ static int random_weekday(void)
 		     7);
 }
 
-/* Reads and checks PATH: the digit, TM_ECORRUPT, or -errno. */
-static int read_weekday(const char *path)
+/* Reads and checks NAME relative to DIRFD: the digit, TM_ECORRUPT, or
+ * -errno. */
+static int read_weekday(int dirfd, const char *name)
 {
 	char buf[8];
 	size_t len;
-	int r = tm__fs_read_small(path, buf, sizeof buf, &len);
+	int r = tm__fs_read_small_at(dirfd, name, buf, sizeof buf, &len, NULL);
 
 	if (r == -EFBIG)
 		return TM_ECORRUPT;
@@ -72,15 +74,27 @@ static int read_weekday(const char *path)
 
 int tm__weeks_weekday(const char *localdir, int *weekday)
 {
-	char path[PATH_MAX];
-	int r = tm__paths_join(path, sizeof path, localdir, "weekends");
+	return tm__weeks_weekday_at(AT_FDCWD, localdir, weekday);
+}
 
+int tm__weeks_weekday_at(int localfd, const char *localdir, int *weekday)
+{
+	char path[PATH_MAX];
+	int r;
+
+	/* The common case, a readable file, needs no path. */
+	if (localfd != AT_FDCWD &&
+	    (r = read_weekday(localfd, "weekends")) >= 0) {
+		*weekday = r;
+		return 0;
+	}
+	r = tm__paths_join(path, sizeof path, localdir, "weekends");
 	if (r < 0)
 		return r;
 	for (int i = 0; i < WEEKDAY_TRIES; i++) {
 		char text[2] = { 0, '\n' };
 
-		r = read_weekday(path);
+		r = read_weekday(AT_FDCWD, path);
 		if (r >= 0) {
 			*weekday = r;
 			return 0;

@@ -20,6 +20,11 @@
  * Returns 0 or -errno (-ENOENT when LOCALDIR is missing). */
 int tm__weeks_weekday(const char *localdir, int *weekday);
 
+/* tm__weeks_weekday_at is tm__weeks_weekday reading "weekends" relative to
+ * LOCALFD, LOCALDIR's open descriptor (AT_FDCWD: use LOCALDIR); the path
+ * is used only to create or repair the file. */
+int tm__weeks_weekday_at(int localfd, const char *localdir, int *weekday);
+
 /* tm__weeks_span computes the validity of a counter file begun at NOW:
  * *BEGIN is the UTC midnight of NOW's date, *END the UTC midnight of the
  * first day with weekday WEEKDAY (0 = Sunday) strictly after *BEGIN, 1 to 7

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <elf.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -445,6 +446,98 @@ static void running_program_counts_under_its_package_version(void **state)
 	free(tool);
 }
 
+/* Runs ARGV (env: TMWATCH_DIR=STORE) and says whether the store's local/
+ * then holds a counter file starting with PREFIX; empties local/ after. */
+static int counts_under(char *const argv[], const char *store,
+			const char *prefix)
+{
+	char *env[3], *local = tu_path(store, "local"), *out = NULL, *p;
+	struct dirent *e;
+	DIR *d;
+	int found = 0;
+
+	assert_true(asprintf(&env[0], "TMWATCH_DIR=%s", store) > 0);
+	env[1] = "TMWATCH_TELEMETRY";
+	env[2] = NULL;
+	assert_int_equal(tu_run(argv, env, &out, NULL, 30000), 0);
+	d = opendir(local);
+	assert_non_null(d);
+	while ((e = readdir(d))) {
+		if (!strstr(e->d_name, ".count"))
+			continue;
+		if (strncmp(e->d_name, prefix, strlen(prefix)) == 0)
+			found++;
+		else
+			print_error("counted under %s\n", e->d_name);
+		p = tu_path(local, e->d_name);
+		unlink(p);
+		free(p);
+	}
+	closedir(d);
+	free(local);
+	free(env[0]);
+	free(out);
+	return found == 1;
+}
+
+/* A program's first count finds its own file through the path it was
+ * started by (no /proc) when it can prove it is the same build, else
+ * through /proc/self/exe: either way the name is the one /proc/PID/exe
+ * gives the watchdog. Started by absolute path, relative path, a symlink
+ * (the target's name) and under another name (a copy: its own name). */
+static void self_identity_is_the_same_however_the_program_is_started(
+	void **state)
+{
+	const char *dir = getenv("TMWATCH_EXAMPLES");
+	char *store = *state, *tool, *bin, *link, *copy, *cmd;
+	char *abs_argv[] = { NULL, NULL };
+	char *sh_argv[] = { "/bin/sh", "-c", NULL, NULL };
+
+	if (!dir)
+		fail_msg("TMWATCH_EXAMPLES is not set (run through ctest)");
+	tool = tu_path(dir, "versioned_tool");
+	bin = tu_path(store, "bin");
+	assert_int_equal(mkdir(bin, 0755), 0);
+	link = tu_path(bin, "vt_link");
+	copy = tu_path(bin, "vt_copy");
+	assert_int_equal(symlink(tool, link), 0);
+	assert_true(asprintf(&cmd, "cp '%s' '%s'", tool, copy) > 0);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+
+	abs_argv[0] = tool;
+	assert_true(counts_under(abs_argv, store, "versioned_tool@2.4.1-gcc"));
+	abs_argv[0] = link;
+	assert_true(counts_under(abs_argv, store, "versioned_tool@2.4.1-gcc"));
+	abs_argv[0] = copy;
+	assert_true(counts_under(abs_argv, store, "vt_copy@2.4.1-gcc"));
+	/* Relative: the path proves nothing once the program could have
+	 * changed directory; /proc/self/exe answers. */
+	assert_true(asprintf(&sh_argv[2], "cd '%s' && exec ./vt_copy", bin) >
+		    0);
+	assert_true(counts_under(sh_argv, store, "vt_copy@2.4.1-gcc"));
+	free(sh_argv[2]);
+	assert_true(asprintf(&sh_argv[2], "cd '%s' && exec ./vt_link", bin) >
+		    0);
+	assert_true(counts_under(sh_argv, store, "versioned_tool@2.4.1-gcc"));
+	free(sh_argv[2]);
+	/* Through the loader: the started path is ld.so's, whose build-id
+	 * is not the program's; /proc/self/exe (ld.so) answers, as it does
+	 * for the watchdog. */
+	assert_true(asprintf(&sh_argv[2], "exec /lib64/ld-linux-x86-64.so.2 "
+			     "'%s'", copy) > 0);
+	assert_true(counts_under(sh_argv, store,
+				 "ld-linux-x86-64.so.2@2.4.1-"));
+	free(sh_argv[2]);
+	unlink(link);
+	unlink(copy);
+	rmdir(bin);
+	free(link);
+	free(copy);
+	free(bin);
+	free(tool);
+}
+
 /* The package note's JSON without a JSON library: the first top-level
  * "version" string, decoded; a broken document gives none. */
 static void package_note_json_is_read_without_a_library(void **state)
@@ -497,6 +590,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, fresh_dir, remove_dir)
 		T(package_note_gives_the_version),
+		T(self_identity_is_the_same_however_the_program_is_started),
 		T(open_fd_is_read_and_left_open),
 		T(build_id_gives_the_version_without_a_note),
 		T(env_version_beats_the_build_id),
