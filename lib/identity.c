@@ -736,12 +736,17 @@ static int open_by_execfn(const struct self_scan *sc, char *path, size_t cap)
 		return -1;
 	memcpy(path, fn, n + 1);
 	for (int hop = 0;; hop++) {
-		ssize_t k = readlink(path, link, sizeof link);
+		ssize_t k;
 		char *slash;
 
-		if (k < 0 && errno == EINVAL)
-			break;		/* not a symlink: this is the file */
-		if (k <= 0 || k == (ssize_t)sizeof link || hop == 8)
+		if (lstat(path, &before) != 0)
+			return -1;
+		if (S_ISREG(before.st_mode))
+			break;		/* the file, not a link to it */
+		if (!S_ISLNK(before.st_mode) || hop == 8)
+			return -1;
+		k = readlink(path, link, sizeof link);
+		if (k <= 0 || k == (ssize_t)sizeof link)
 			return -1;
 		if (link[0] == '/') {
 			if ((size_t)k >= cap)
@@ -757,8 +762,6 @@ static int open_by_execfn(const struct self_scan *sc, char *path, size_t cap)
 		memcpy(path + n, link, (size_t)k);
 		path[n + (size_t)k] = '\0';
 	}
-	if (stat(path, &before) != 0 || !S_ISREG(before.st_mode))
-		return -1;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK |
 		  O_NOCTTY);
 	if (fd < 0)

@@ -5,7 +5,8 @@
  * snprintf, that first call maps libc's whole vfprintf machinery into a
  * program that may never print: four page faults, about 15 us of a
  * 700 us process start (bench/bench_startup.c). These appenders cover the
- * two shapes we need, strings and zero-padded decimals, and nothing else.
+ * one shape we need, strings one after another, and nothing else (dates
+ * are written digit by digit in clock.c).
  * Thread-safe (state is the caller's); never prints.
  */
 #ifndef TMWATCH_STRBUILD_H
@@ -45,21 +46,6 @@ static inline void tm__sb_mem(struct tm__sb *b, const char *s, size_t n)
 static inline void tm__sb_str(struct tm__sb *b, const char *s)
 {
 	tm__sb_mem(b, s, strlen(s));
-}
-
-/* Appends V in decimal, zero-padded to at least WIDTH digits (<= 20). */
-static inline void tm__sb_uint(struct tm__sb *b, unsigned long long v,
-			       int width)
-{
-	char d[20];
-	int n = 0;
-
-	do
-		d[sizeof d - 1 - n++] = (char)('0' + v % 10);
-	while ((v /= 10) && n < (int)sizeof d);
-	while (n < width && n < (int)sizeof d)
-		d[sizeof d - 1 - n++] = '0';
-	tm__sb_mem(b, d + sizeof d - n, (size_t)n);
 }
 
 /* Returns the length written, or -1 when something did not fit (the
