@@ -23,9 +23,27 @@
 #include "tmwatch/crash.h"
 #include "warn.h"
 
-/* glibc's abort-message slot (GLIBC_PRIVATE). Weak: when it is missing,
- * the record simply has no abort message. */
+/* glibc's abort-message slot (GLIBC_PRIVATE), for the crash record's
+ * abort text; NULL when missing (the record then has none). The shared
+ * library looks it up at run time: a link-time reference would make
+ * libtmwatch.so need the GLIBC_PRIVATE version, and every package built
+ * from it depend on one exact glibc release (dpkg-shlibdeps pins
+ * GLIBC_PRIVATE users to "<< next upstream version"). The static archive,
+ * where no version is recorded and dlsym cannot see libc's own symbols,
+ * keeps a weak reference (lib/CMakeLists.txt builds this file twice). */
+#ifdef TM_LIB_STATIC
 extern void *__abort_msg __attribute__((weak));
+
+static void *abort_slot(void)
+{
+	return &__abort_msg ? (void *)&__abort_msg : NULL;
+}
+#else
+static void *abort_slot(void)
+{
+	return dlsym(RTLD_DEFAULT, "__abort_msg");
+}
+#endif
 
 /* The file of libtmwatch itself (libtmwatch.so, or the program when
  * linked statically), to find tmwatch in the same installed tree; NULL
@@ -60,8 +78,7 @@ TM_API int tm_crash_monitor_start(void)
 	fd = tm__capture_channel_from_env(&dev, &ino);
 	if (fd >= 0) {
 		r = tm__capture_install(fd, dev, ino, sigaction,
-					&__abort_msg ? (void *)&__abort_msg
-						     : NULL);
+					abort_slot());
 		started = r == 0;
 		return r;
 	}

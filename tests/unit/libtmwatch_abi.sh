@@ -1,7 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # libtmwatch_abi.sh -- what a program linking libtmwatch gets (issue 12):
-#   needs     libtmwatch.so's DT_NEEDED are libc and the dynamic loader;
+#   needs     libtmwatch.so's DT_NEEDED are libc and the dynamic loader,
+#             and it needs no GLIBC_PRIVATE symbol version (which would
+#             pin every package of it to one glibc release);
 #   exports   `nm -D` defined symbols are exactly the TM_API functions
 #             declared in include/tmwatch/*.h;
 #   ctors     no object of libtmwatch.a has a constructor (.init_array,
@@ -21,7 +23,12 @@ needs)
 	[ -n "$need" ] || fail "no DT_NEEDED at all (readelf output changed?)"
 	bad=$(echo "$need" | grep -v -E '^(libc\.so\.6|ld-linux[-a-z0-9_.]*\.so\.[0-9]+)$')
 	[ -z "$bad" ] || fail "libtmwatch.so needs more than libc and the loader: $bad"
-	echo "DT_NEEDED:" $need
+	v=$(readelf -V "$so") || fail "readelf -V failed"
+	echo "$v" | grep -q "Name: GLIBC_2" ||
+		fail "no GLIBC_ version needs at all (readelf output changed?)"
+	! echo "$v" | grep -q "GLIBC_PRIVATE" ||
+		fail "libtmwatch.so needs GLIBC_PRIVATE: $(nm -D "$so" | grep GLIBC_PRIVATE)"
+	echo "DT_NEEDED:" $need "(no GLIBC_PRIVATE)"
 	;;
 exports)
 	have=$(nm -D --defined-only "$so" | awk '{ print $NF }' | sort) ||
