@@ -363,6 +363,40 @@ static void names_outside_1_to_4096_bytes_are_refused(void **state)
 	free(big);
 }
 
+/* Handles come from a small static pool first (a first count must not
+ * touch the heap), then from malloc: many open at once, each closed and
+ * reopened, all count into the one file. */
+static void more_handles_than_the_pool_holds_all_count(void **state)
+{
+	struct fixture *fx = *state;
+	struct tm__counterfile *g[12];
+	char long_name[NAME_MAX + 2];
+	uint64_t *c;
+
+	open_ccls(fx);
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < 12; i++) {
+			assert_int_equal(tm__counterfile_open(fx->dirfd,
+							      FILENAME, META,
+							      META_LEN, &g[i]),
+					 0);
+			assert_string_equal(tm__counterfile_name(g[i]),
+					    FILENAME);
+			tm__counterfile_add(counter(g[i], "many"), 1);
+		}
+		for (int i = 0; i < 12; i++)
+			tm__counterfile_close(g[i]);
+	}
+	c = counter(fx->f, "many");
+	assert_int_equal(*c, 24);
+	/* A name no directory entry can hold is refused before any I/O. */
+	memset(long_name, 'n', sizeof long_name - 1);
+	long_name[sizeof long_name - 1] = '\0';
+	assert_int_equal(tm__counterfile_open(fx->dirfd, long_name, META,
+					      META_LEN, &g[0]),
+			 -ENAMETOOLONG);
+}
+
 static void reopen_shares_counts_with_first_opener(void **state)
 {
 	struct fixture *fx = *state;
@@ -703,6 +737,7 @@ int main(void)
 		cmocka_unit_test(meta_refuses_over_512_bytes_and_newlines),
 		cmocka_unit_test(bucket_is_folded_fnv1a),
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+		T(more_handles_than_the_pool_holds_all_count),
 		T(new_file_has_exact_header_and_is_16k),
 		T(creation_leaves_no_temporary_file),
 		T(first_record_lands_after_hash_table),

@@ -7,6 +7,7 @@
  * 2026-11-23 is a Monday (weekday 1).
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -523,6 +524,11 @@ static void file_name_has_the_go_layout(void **state)
 	tm__store_file_name(&id, 1795392000, buf, sizeof buf);
 	assert_string_equal(buf,
 			    "ccls-clang14.0.6-linux-amd64-2026-11-23.v1.count");
+	/* One byte short of the name and its NUL: refused, never cut. */
+	assert_int_equal(tm__store_file_name(&id, 1795392000, buf, 48),
+			 -ENAMETOOLONG);
+	assert_int_equal(tm__store_file_name(&id, 1795392000, buf, 49), 0);
+	assert_int_equal(strlen(buf), 48);
 }
 
 int main(void)
