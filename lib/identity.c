@@ -9,7 +9,7 @@
  *
  * This file is libtmwatch's part (libc only): the rules, the note and
  * .comment readers, and the calling process's own identity
- * (tm__identity_self: its loaded PT_NOTE segments and four preads). The
+ * (tm__identity_self: its loaded PT_NOTE segments and a few preads). The
  * identity of another program's file, read with libelf, is the tool
  * side's (tool/identity_elf.c), built on the same rules so both give one
  * name. Notes are untrusted: the package note's JSON is read by a small

@@ -26,9 +26,12 @@ struct tm__identity {
 
 /* tm__identity_self fills *OUT for the calling process, as
  * tm__identity_from_elf would for /proc/self/exe, without libelf: notes
- * from the loaded program headers, .comment through a few preads. It is
- * what the store runs when a process counts for the first time. Returns 0
- * or -errno (OUT still holds the defaults). Not for signal handlers. */
+ * from the loaded program headers, .comment through a few preads of the
+ * file the program was started from when that file provably is the
+ * running build (its build-id note), else of /proc/self/exe. It is what
+ * the store runs when a process counts for the first time. Returns 0 or
+ * -errno (OUT still holds the defaults). Thread-safe; not for signal
+ * handlers. */
 int tm__identity_self(const char *env_version, struct tm__identity *out);
 
 /* tm__identity_sanitize replaces, in place, every byte outside
