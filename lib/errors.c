@@ -25,7 +25,7 @@ static const struct {
 	{ TM_ENOTELF, "not a readable ELF file" },
 	{ TM_ESTATIC, "statically linked program: LD_PRELOAD cannot work" },
 	{ TM_ENOWATCHDOG, "tmwatch binary not found" },
-	{ TM_EDISABLED, "disabled by TMWATCH_DISABLE=1" },
+	{ TM_EDISABLED, "disabled by TMWATCH_DISABLE=1 or in a setuid program" },
 	{ TM_EINVAL, "invalid argument" },
 	{ TM_EUNSAFE, "owned by another user or writable by others" },
 };

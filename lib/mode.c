@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/stat.h>
 
 #include "clock.h"
@@ -224,8 +225,13 @@ enum tm_mode tm_telemetry_mode(void)
 int tm_telemetry_set_mode(enum tm_mode mode)
 {
 	char dir[PATH_MAX];
-	int r = tm__paths_store_dir(dir, sizeof dir);
+	int r;
 
+	/* A setuid or setgid program: the environment that names the store
+	 * is the invoking user's, the privileges are not (store.c). */
+	if (getauxval(AT_SECURE))
+		return -EPERM;
+	r = tm__paths_store_dir(dir, sizeof dir);
 	if (r < 0)
 		return r;
 	return tm__mode_store(dir, mode, tm__clock_now());

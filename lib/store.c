@@ -36,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/single_threaded.h>
 #include <unistd.h>
 
@@ -163,9 +164,12 @@ static int open_week_file(const struct tm__identity *id, time_t now,
 	size_t dlen;
 
 	/* BAD is written only on failure: a first count that succeeds
-	 * touches no page for it. */
-	if (getenv("TMWATCH_DISABLE") &&
-	    strcmp(getenv("TMWATCH_DISABLE"), "1") == 0)
+	 * touches no page for it. A setuid or setgid program never counts:
+	 * TMWATCH_DIR, HOME and the XDG variables that name the store come
+	 * from the user who started it, and the files would be created with
+	 * its privileges wherever that user points (docs/security.md). */
+	if (getauxval(AT_SECURE) || (getenv("TMWATCH_DISABLE") &&
+				     strcmp(getenv("TMWATCH_DISABLE"), "1") == 0))
 		return unnamed(TM_EDISABLED, bad, bad_cap);
 	err = tm__paths_store_dir(path, PATH_MAX);
 	if (err)

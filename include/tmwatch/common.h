@@ -29,7 +29,8 @@ enum tm_error {
 	TM_ENOTELF = -1012,    /* not an ELF file we can read */
 	TM_ESTATIC = -1013,    /* static binary: LD_PRELOAD cannot work */
 	TM_ENOWATCHDOG = -1014, /* no tmwatch binary to act as watchdog */
-	TM_EDISABLED = -1015,  /* TMWATCH_DISABLE=1 is set */
+	TM_EDISABLED = -1015,  /* TMWATCH_DISABLE=1 is set, or a setuid or
+				* setgid program (it never counts) */
 	TM_EINVAL = -1016,     /* bad argument from the caller */
 	TM_EUNSAFE = -1017,    /* store or file owned by another user or
 				* writable by others (docs/security.md) */

@@ -531,10 +531,74 @@ static void file_name_has_the_go_layout(void **state)
 	assert_int_equal(strlen(buf), 48);
 }
 
+/* Runs PROG as user nobody with TMWATCH_DIR=STORE_DIR; its exit status. */
+static int run_as_nobody(const char *prog, const char *store_dir)
+{
+	char *env_dir, *out = NULL, *err = NULL;
+	char *argv[] = { "setpriv", "--reuid=65534", "--regid=65534",
+			 "--clear-groups", (char *)prog, NULL };
+	char *env[4];
+	int r;
+
+	assert_true(asprintf(&env_dir, "TMWATCH_DIR=%s", store_dir) > 0);
+	env[0] = env_dir;
+	env[1] = "PATH=/usr/bin:/bin";
+	env[2] = "TMWATCH_TELEMETRY";
+	env[3] = NULL;
+	r = tu_run(argv, env, &out, &err, 30000);
+	free(env_dir);
+	free(out);
+	free(err);
+	return r;
+}
+
+/* A setuid program never counts: the environment that names the store
+ * is the invoking user's, so the files would be made with the program's
+ * privileges wherever that user points. The same program without the
+ * setuid bit, run by the same user, counts into the same place: the bit,
+ * not the setup, stopped it. */
+static void setuid_program_never_counts(void **state)
+{
+	const char *examples = getenv("TMWATCH_EXAMPLES");
+	char dir[] = "/tmp/tmwatch-setuid-XXXXXX", *prog, *target, *local;
+	char *cmd;
+	struct stat st;
+
+	(void)state;
+	if (!examples)
+		fail_msg("TMWATCH_EXAMPLES is not set (run through ctest)");
+	if (geteuid() != 0)
+		fail_msg("needs root: a setuid-root copy of a counting program "
+			 "run by user nobody (setpriv)");
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(chmod(dir, 0755), 0);
+	prog = tu_path(dir, "counter_tool");
+	target = tu_path(dir, "pointed-at");	/* nobody may create it */
+	assert_int_equal(chmod(dir, 0777), 0);
+	assert_true(asprintf(&cmd, "cp '%s/versioned_tool' '%s' && chmod "
+			     "4755 '%s'", examples, prog, prog) > 0);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	assert_int_equal(run_as_nobody(prog, target), 0);
+	assert_int_equal(stat(target, &st), -1);
+	assert_int_equal(errno, ENOENT);
+	/* Without the bit: counts, as nobody, into the same path. */
+	assert_int_equal(chmod(prog, 0755), 0);
+	assert_int_equal(run_as_nobody(prog, target), 0);
+	local = tu_path(target, "local");
+	assert_int_equal(stat(local, &st), 0);
+	assert_int_equal(st.st_uid, 65534);
+	free(local);
+	tu_rmrf(dir);
+	free(prog);
+	free(target);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(file_name_has_the_go_layout),
+		cmocka_unit_test(setuid_program_never_counts),
 		cmocka_unit_test_setup_teardown(
 			counts_land_in_the_program_file_of_this_week, setup,
 			teardown),
