@@ -7,10 +7,11 @@
  * frame; the program's own handler may still be there, see
  * "Signal frames" below),
  * memory from the waiting child with process_vm_readv (the record's stack
- * copy when refused), unwind tables from libunwind-ptrace, which needs
- * only the pid and the module files, not ptrace. libdw's unwinder is the
- * fallback when libunwind gives fewer than two frames. Names never come
- * from here (symbolize does that). Never prints; single-threaded: the
+ * copy when refused), unwind tables from the child's memory too (each
+ * module's .eh_frame_hdr, searched by libunwind), libunwind-ptrace (the
+ * pid and the module files, not ptrace) only for a module without one.
+ * libdw's unwinder is the fallback when libunwind gives fewer than two
+ * frames. Names never come from here (symbolize does that). Never prints; single-threaded: the
  * accessors find their state through one static pointer, because
  * _UPT_find_proc_info hands libunwind its own argument, not ours.
  */
@@ -24,6 +25,8 @@
 #include <signal.h>
 #include <libunwind-ptrace.h>
 #include <libunwind.h>
+#include <link.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +66,7 @@ struct page {
 
 struct range {
 	uint64_t start, end;
+	uint64_t base;	/* where its file's offset 0 is mapped, or 0 */
 	int is_unsafe;	/* its path is not the regular file mapped there */
 };
 
@@ -91,9 +95,10 @@ static struct ctx *cur;
  * a name too), which would hang us, or a device. So a module is handed to
  * libunwind only while both spellings name a regular file with the
  * mapping's inode (LINE is a maps line); devices are not compared, as
- * btrfs and overlayfs report other ones in maps. What is left is a race
- * with a process renaming files between this check and libunwind's open
- * (docs/security.md). */
+ * btrfs and overlayfs report other ones in maps. Only modules whose
+ * unwind table is not in memory get that far (acc_find_proc_info); for
+ * them a race with a process renaming files between this check and
+ * libunwind's open is left (docs/security.md §10). */
 static int is_mapped_file(const char *path, unsigned long long ino,
 			  int may_deny)
 {
@@ -125,10 +130,13 @@ static int path_is_mapped_file(pid_t pid, const char *line)
 }
 
 /* Reads the executable mappings of PID: a PC outside all of them is a
- * wild jump, not code. */
+ * wild jump, not code. Each one's base is the start of the last mapping
+ * at file offset 0 of the same file (device and inode) seen before it,
+ * or its own start for an anonymous ELF such as the vDSO. */
 static void read_exec_ranges(struct ctx *c)
 {
 	char path[64], line[512];
+	unsigned long long base_dev_ino[2] = { 0, 0 }, base = 0;
 	FILE *f;
 
 	snprintf(path, sizeof path, "/proc/%d/maps", (int)c->pid);
@@ -136,12 +144,20 @@ static void read_exec_ranges(struct ctx *c)
 	if (!f)
 		return;
 	while (fgets(line, sizeof line, f) && c->nexec < EXEC_MAX) {
-		unsigned long long s, e;
+		unsigned long long s, e, off, ino;
+		unsigned maj, min;
 		char perms[5];
 		struct range *r;
 
-		if (sscanf(line, "%llx-%llx %4s", &s, &e, perms) != 3 ||
-		    perms[2] != 'x')
+		if (sscanf(line, "%llx-%llx %4s %llx %x:%x %llu", &s, &e,
+			   perms, &off, &maj, &min, &ino) != 7)
+			continue;
+		if (off == 0 && ino != 0) {
+			base_dev_ino[0] = ((unsigned long long)maj << 32) | min;
+			base_dev_ino[1] = ino;
+			base = s;
+		}
+		if (perms[2] != 'x')
 			continue;
 		if (strstr(line, " (deleted)\n"))
 			c->has_deleted = 1;
@@ -149,10 +165,16 @@ static void read_exec_ranges(struct ctx *c)
 		if (!r)
 			break;
 		c->exec = r;
-		c->exec[c->nexec].start = s;
-		c->exec[c->nexec].end = e;
-		c->exec[c->nexec].is_unsafe =
-			!path_is_mapped_file(c->pid, line);
+		r = &c->exec[c->nexec];
+		r->start = s;
+		r->end = e;
+		if (ino == 0)
+			r->base = off == 0 ? s : 0;
+		else
+			r->base = base_dev_ino[1] == ino &&
+				  base_dev_ino[0] == (((unsigned long long)maj
+						       << 32) | min) ? base : 0;
+		r->is_unsafe = !path_is_mapped_file(c->pid, line);
 		c->nexec++;
 	}
 	fclose(f);
@@ -208,13 +230,97 @@ static int read_word(struct ctx *c, uint64_t addr, uint64_t *val)
 	return -1;
 }
 
+/* libunwind's search over a binary-search table it reads through our
+ * accessors (exported by libunwind, declared in no public header). */
+extern int UNW_OBJ(dwarf_search_unwind_table)(unw_addr_space_t as,
+					      unw_word_t ip,
+					      unw_dyn_info_t *di,
+					      unw_proc_info_t *pi,
+					      int need_unwind_info, void *arg);
+
+/* Reads LEN bytes at ADDR of the child. 0 or -1. */
+static int read_child(const struct ctx *c, uint64_t addr, void *buf,
+		      size_t len)
+{
+	struct iovec l = { buf, len };
+	struct iovec r = { (void *)(uintptr_t)addr, len };
+
+	return process_vm_readv(c->pid, &l, 1, &r, 1, 0) == (ssize_t)len ?
+		0 : -1;
+}
+
+/* Fills *DI with the .eh_frame_hdr search table of the module mapped at
+ * R, read from the child's memory: its ELF header and program headers at
+ * R->base, then PT_GNU_EH_FRAME. Only the table layout every Linux
+ * toolchain writes (udata4 count, datarel sdata4 pairs) is taken; the
+ * caller falls back otherwise. 0 or -1. */
+static int remote_table(const struct ctx *c, const struct range *r,
+			unw_dyn_info_t *di)
+{
+	ElfW(Ehdr) eh;
+	ElfW(Phdr) ph[64];
+	unsigned char hdr[12];
+	uint64_t bias, ehf = 0, vaddr0 = UINT64_MAX;
+	uint32_t count;
+
+	if (!r->base || read_child(c, r->base, &eh, sizeof eh) != 0 ||
+	    memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
+	    eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh.e_phentsize != sizeof ph[0] || eh.e_phnum == 0 ||
+	    eh.e_phnum > 64 ||
+	    read_child(c, r->base + eh.e_phoff, ph,
+		       eh.e_phnum * sizeof ph[0]) != 0)
+		return -1;
+	for (int i = 0; i < eh.e_phnum; i++)
+		if (ph[i].p_type == PT_LOAD && ph[i].p_offset == 0)
+			vaddr0 = ph[i].p_vaddr & ~(uint64_t)(PAGE - 1);
+	if (vaddr0 == UINT64_MAX)
+		return -1;
+	bias = r->base - vaddr0;
+	for (int i = 0; i < eh.e_phnum; i++)
+		if (ph[i].p_type == PT_GNU_EH_FRAME)
+			ehf = bias + ph[i].p_vaddr;
+	/* version 1; eh_frame_ptr any 4-byte form; count udata4; table
+	 * datarel|sdata4. */
+	if (!ehf || read_child(c, ehf, hdr, sizeof hdr) != 0 || hdr[0] != 1 ||
+	    (hdr[1] & 0x0f) != 0x0b || hdr[2] != 0x03 || hdr[3] != 0x3b)
+		return -1;
+	memcpy(&count, hdr + 8, 4);
+	if (count == 0 || count > (1u << 24))
+		return -1;
+	memset(di, 0, sizeof *di);
+	di->format = UNW_INFO_FORMAT_REMOTE_TABLE;
+	di->start_ip = r->start;
+	di->end_ip = r->end;
+	di->u.rti.segbase = ehf;
+	di->u.rti.table_data = ehf + sizeof hdr;
+	di->u.rti.table_len = (uint64_t)count * 8 / sizeof(unw_word_t);
+	return 0;
+}
+
+/* Unwind tables come from the child's memory, never from a file opened
+ * by name: a process renaming its files between a check and an open
+ * could otherwise hand us a FIFO (a blocking open, a hung watchdog) or a
+ * device. libunwind-ptrace, which opens the module path /proc/PID/maps
+ * shows, is asked only for a module whose table is not in memory in the
+ * usual layout, and only while that path is the file mapped there. */
 static int acc_find_proc_info(unw_addr_space_t as, unw_word_t ip,
 			      unw_proc_info_t *pi, int need, void *arg)
 {
-	for (size_t i = 0; i < cur->nexec; i++)
-		if (ip >= cur->exec[i].start && ip < cur->exec[i].end &&
-		    cur->exec[i].is_unsafe)
+	for (size_t i = 0; i < cur->nexec; i++) {
+		const struct range *r = &cur->exec[i];
+		unw_dyn_info_t di;
+
+		if (ip < r->start || ip >= r->end)
+			continue;
+		if (remote_table(cur, r, &di) == 0)
+			return UNW_OBJ(dwarf_search_unwind_table)(as, ip, &di,
+								  pi, need,
+								  arg);
+		if (r->is_unsafe)
 			return -UNW_ENOINFO; /* never let libunwind open it */
+		break;
+	}
 	return _UPT_find_proc_info(as, ip, pi, need, cur->upt);
 }
 

@@ -325,6 +325,89 @@ static void module_path_replaced_by_a_fifo_hangs_nothing(void **state)
 	env_free(&e);
 }
 
+/* No stage opens a crashed program's module by name with a blocking
+ * open: unwind tables come from the child's memory, symbols from files
+ * opened O_NONBLOCK after a regular-file check. (libunwind-ptrace used
+ * to open /proc/PID/root/PATH itself; a file renamed between our check
+ * and that open could hang the watchdog.) Traced with strace: every open
+ * by the watchdog of the program's path or of a /proc/PID/root path
+ * carries O_NONBLOCK, and the crash is still counted with its frames. */
+static void watchdog_opens_no_module_path_blocking(void **state)
+{
+	struct env e;
+	char *dir, *prog, *log, *cmd, *text, *line, *save = NULL, *local, *f;
+	char *count, *watchdog_pid = NULL;
+	int st, opens = 0;
+
+	(void)state;
+	env_fresh(&e, 0);
+	if (system("command -v strace >/dev/null") != 0)
+		fail_msg("needs strace (scripts/setup.sh installs it)");
+	dir = tu_tmpdir("h-noopen");
+	prog = tu_path(dir, "modopen");
+	log = tu_path(dir, "strace.log");
+	if (asprintf(&cmd, "cp '%s/crash_null_write' '%s'",
+		     env_or_die("TMWATCH_EXAMPLES"), prog) < 0 ||
+	    system(cmd) != 0)
+		fail_msg("cannot copy the crasher");
+	free(cmd);
+	{
+		char *argv[] = { "strace", "-f", "-qq", "-e",
+				 "trace=open,openat", "-o", log,
+				 (char *)env_or_die("TMWATCH_BIN"), "-q", prog,
+				 NULL };
+
+		st = tu_run(argv, NULL, NULL, NULL, RUN_MS);
+		expect_status(no_core(st), killed_by(SIGSEGV),
+			      "tmwatch under strace over a crashing program");
+	}
+	text = tu_read_file(log, NULL);
+	assert_non_null(text);
+	/* The watchdog is the process that opens the counter file. */
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		if (strstr(line, "\"modopen@") && strstr(line, "O_RDWR"))
+			watchdog_pid = strndup(line, strcspn(line, " "));
+	free(text);
+	if (!watchdog_pid)
+		fail_msg("no counter file was opened (see %s)", log);
+	text = tu_read_file(log, NULL);
+	save = NULL;
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, watchdog_pid, strlen(watchdog_pid)) != 0 ||
+		    line[strlen(watchdog_pid)] != ' ' ||
+		    (!strstr(line, prog) && !strstr(line, "/root/")))
+			continue;
+		opens++;
+		if (!strstr(line, "O_NONBLOCK"))
+			fail_msg("the watchdog opened a module path blocking: "
+				 "%s", line);
+	}
+	if (opens == 0)
+		fail_msg("the watchdog never opened the program (symbols?): "
+			 "see %s", log);
+	free(text);
+	local = local_dir(&e);
+	f = find_file(local, "modopen", ".v1.count");
+	if (!f)
+		fail_msg("the crash was not counted under 'modopen' in '%s'",
+			 local);
+	count = tu_read_file(f, NULL);
+	assert_non_null(count);
+	if (!memmem(count, 16384, "write_null:", 11))
+		fail_msg("the crash stack lost its frames in '%s'", f);
+	free(count);
+	free(f);
+	free(local);
+	free(watchdog_pid);
+	tu_rmrf(dir);
+	free(dir);
+	free(prog);
+	free(log);
+	env_free(&e);
+}
+
 /* ---- 3. telemetry clean ---- */
 
 static int run_tmwatch(char **out, char **err, ...)
@@ -936,6 +1019,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(
 			record_naming_a_fifo_as_its_exe_neither_hangs_nor_is_opened),
 		cmocka_unit_test(module_path_replaced_by_a_fifo_hangs_nothing),
+		cmocka_unit_test(watchdog_opens_no_module_path_blocking),
 		cmocka_unit_test(clean_never_follows_a_symlink_in_place_of_local),
 		cmocka_unit_test(clean_refuses_a_store_another_user_owns),
 		cmocka_unit_test(clean_deletes_only_the_files_tmwatch_writes),
