@@ -38,6 +38,14 @@ command -v tmwatch >/dev/null && fail "tmwatch already in PATH"
 
 mapfile -t debs <"$T/debs.txt"
 [ "${#debs[@]}" = 2 ] || fail "expected 2 packages: ${debs[*]}"
+# No package is pinned to one glibc release (a GLIBC_PRIVATE symbol in
+# libtmwatch.so made dpkg-shlibdeps write "libc6 (<< 2.37)").
+for deb in "${debs[@]}"; do
+	dep=$(dpkg-deb -f "$deb" Depends) || fail "dpkg-deb -f $deb"
+	case $dep in
+	*"<<"*) fail "$(basename "$deb") is pinned: Depends: $dep" ;;
+	esac
+done
 dpkg -i "${debs[@]}" >"$T/dpkg.log" 2>&1 || { cat "$T/dpkg.log"; fail "dpkg -i"; }
 [ "$(command -v tmwatch)" = /usr/bin/tmwatch ] || fail "tmwatch not in /usr/bin"
 dpkg -L tmwatch libtmwatch-dev >"$T/files" || fail "dpkg -L"
