@@ -484,7 +484,8 @@ static int counts_under(char *const argv[], const char *store,
  * started by (no /proc) when it can prove it is the same build, else
  * through /proc/self/exe: either way the name is the one /proc/PID/exe
  * gives the watchdog. Started by absolute path, relative path, a symlink
- * (the target's name) and under another name (a copy: its own name). */
+ * (the target's name), under another name (a copy: its own name), as a
+ * script's interpreter and through ld.so. */
 static void self_identity_is_the_same_however_the_program_is_started(
 	void **state)
 {
@@ -521,6 +522,22 @@ static void self_identity_is_the_same_however_the_program_is_started(
 		    0);
 	assert_true(counts_under(sh_argv, store, "versioned_tool@2.4.1-gcc"));
 	free(sh_argv[2]);
+	/* As a script's interpreter: the started path is the script's,
+	 * which carries no build-id; /proc/self/exe (the interpreter)
+	 * answers. */
+	{
+		char *script = tu_path(bin, "script"), *text;
+
+		assert_true(asprintf(&text, "#!%s\n", copy) > 0);
+		assert_int_equal(tu_write_file(script, text, strlen(text)), 0);
+		assert_int_equal(chmod(script, 0755), 0);
+		abs_argv[0] = script;
+		assert_true(counts_under(abs_argv, store,
+					 "vt_copy@2.4.1-gcc"));
+		unlink(script);
+		free(script);
+		free(text);
+	}
 	/* Through the loader: the started path is ld.so's, whose build-id
 	 * is not the program's; /proc/self/exe (ld.so) answers, as it does
 	 * for the watchdog. */
