@@ -18,6 +18,9 @@
  *                   with a cache that knows the build's directories);
  *                   else those rows are skipped, saying so.
  *   *_a             the same with libtmwatch.a
+ *   first run       libtmwatch.a counting into a store that does not exist
+ *                   yet (a fresh directory each run): a new user's first
+ *                   count, which creates it
  *   peak RSS        of the counting program against the bare one
  *   stack counter   first tm_stack_counter_inc of a process (loads the
  *                   symbolizer module) and the mean of 5000 later ones
@@ -45,12 +48,16 @@
 
 extern char **environ;
 
-enum { BARE, EMPTYLIB, LINKED, COUNT, LINKED_A, COUNT_A, FLOOR,
+enum { BARE, EMPTYLIB, LINKED, COUNT, LINKED_A, COUNT_A, FLOOR, FIRST_RUN,
        EMPTYLIB_INST, LINKED_INST, COUNT_INST, NPROG };
+/* FIRST_RUN is startup_count_a with TMWATCH_DIR naming a directory that
+ * does not exist yet: a new user's first count, which creates the store
+ * (directories, the weekends file, the week's counter file). */
 static const char *const names[NPROG] = {
 	"startup_bare", "startup_emptylib", "startup_linked", "startup_count",
 	"startup_linked_a", "startup_count_a", "startup_floor",
-	"startup_emptylib_inst", "startup_linked_inst", "startup_count_inst",
+	"startup_count_a", "startup_emptylib_inst", "startup_linked_inst",
+	"startup_count_inst",
 };
 
 /* Gives this process (and what it spawns) a loader cache that also knows
@@ -185,7 +192,8 @@ int main(int argc, char **argv)
 	char store[] = "/tmp/tmwatch-bench-startup-XXXXXX", line[128];
 	char tmp[] = "/tmp/tmwatch-bench-ldcache-XXXXXX", why[256] = "";
 	double *t[NPROG], med[NPROG], *first, *later;
-	int inst;
+	double *first_bare;
+	int inst, first_runs;
 	long rss[NPROG] = { 0 }, r;
 	ssize_t n = readlink("/proc/self/exe", dir, sizeof dir - 1);
 
@@ -208,21 +216,38 @@ int main(int argc, char **argv)
 	unsetenv("TMWATCH_TELEMETRY");
 	/* Warm: the counter files exist, the page cache holds the files. */
 	for (int k = 0; k < NPROG; k++)
-		if (k != FLOOR && (inst || k < EMPTYLIB_INST))
+		if (k != FLOOR && k != FIRST_RUN &&
+		    (inst || k < EMPTYLIB_INST))
 			run(path[k], NULL, NULL, 0);
 	run(stack, NULL, line, sizeof line);
 	if (set_floor_file(store) != 0)
 		return 1;
 	for (int i = 0; i < runs; i++)
 		for (int k = 0; k < NPROG; k++) {
-			if (!inst && k >= EMPTYLIB_INST)
+			if (k == FIRST_RUN || (!inst && k >= EMPTYLIB_INST))
 				continue;
 			t[k][i] = run(path[k], &r, NULL, 0);
 			if (r > rss[k])
 				rss[k] = r;
 		}
+	/* A new user's first count, in a loop of its own against bare: its
+	 * fsyncs leave the file system busy for a while, which would slow
+	 * whatever ran next in the loop above. A new directory each run, all
+	 * removed with the store at the end. */
+	first_runs = runs / 4;
+	first_bare = calloc((size_t)first_runs, sizeof(double));
+	for (int i = 0; i < first_runs; i++) {
+		char fresh[sizeof store + 32];
+
+		first_bare[i] = run(path[BARE], NULL, NULL, 0);
+		snprintf(fresh, sizeof fresh, "%s/new%d", store, i);
+		setenv("TMWATCH_DIR", fresh, 1);
+		t[FIRST_RUN][i] = run(path[FIRST_RUN], NULL, NULL, 0);
+		setenv("TMWATCH_DIR", store, 1);
+	}
 	for (int k = 0; k < NPROG; k++)
-		med[k] = inst || k < EMPTYLIB_INST ? median(t[k], runs) : 0;
+		med[k] = k == FIRST_RUN ? median(t[k], first_runs) :
+			 inst || k < EMPTYLIB_INST ? median(t[k], runs) : 0;
 	sruns = runs / 10;
 	first = calloc((size_t)sruns, sizeof(double));
 	later = calloc((size_t)sruns, sizeof(double));
@@ -272,6 +297,10 @@ int main(int argc, char **argv)
 	printf("  libtmwatch.a, counts one    %8.1f us  ratio %.3f "
 	       "(target <= 1.10; %.3f of the floor)\n", med[COUNT_A],
 	       med[COUNT_A] / med[BARE], med[COUNT_A] / med[FLOOR]);
+	printf("  ... into an empty store     %8.1f us  ratio %.3f (a new "
+	       "user's first count, which creates the store; against bare "
+	       "in a loop of %d of its own)\n", med[FIRST_RUN],
+	       med[FIRST_RUN] / median(first_bare, first_runs), first_runs);
 	printf("peak RSS: bare %ld KiB, linked %ld KiB, counting %ld KiB "
 	       "(ratio %.3f), counting with libtmwatch.a %ld KiB (ratio "
 	       "%.3f)\n", rss[BARE], rss[LINKED], rss[COUNT],
