@@ -131,8 +131,6 @@ static void name_bad(char *bad, size_t cap, const char *dir, const char *name)
 		snprintf(bad, cap, "%s", dir);
 }
 
-static const struct tm__identity *self_identity_get(void);
-
 /* Returns ERR, with nothing named in BAD. */
 static int unnamed(int err, char *bad, size_t bad_cap)
 {
@@ -214,7 +212,7 @@ static int open_week_file(const struct tm__identity *id, time_t now,
 		goto out;
 	}
 	if (!id)
-		id = self_identity_get();
+		id = tm__store_self_identity();
 	err = tm__weeks_weekday_at(dirfd, path, &weekday);
 	if (err)
 		goto out;
@@ -262,15 +260,10 @@ static void compute_self_identity(void)
 				&self_identity);
 }
 
-static const struct tm__identity *self_identity_get(void)
+const struct tm__identity *tm__store_self_identity(void)
 {
 	pthread_once(&self_identity_once, compute_self_identity);
 	return &self_identity;
-}
-
-const struct tm__identity *tm__store_self_identity(void)
-{
-	return self_identity_get();
 }
 
 static void warn_unusable(int err, const char *bad)

@@ -32,11 +32,15 @@ static inline void tm__sb_init(struct tm__sb *b, char *buf, size_t cap)
 		buf[0] = '\0';
 }
 
+/* Appends N bytes of S; what does not fit is cut, as snprintf cuts, and
+ * remembered (tm__sb_end). */
 static inline void tm__sb_mem(struct tm__sb *b, const char *s, size_t n)
 {
-	if (b->over || n >= b->cap - b->len) {
-		b->over = 1;
+	if (b->cap == 0)
 		return;
+	if (n >= b->cap - b->len) {
+		n = b->cap - 1 - b->len;
+		b->over = 1;
 	}
 	memcpy(b->buf + b->len, s, n);
 	b->len += n;
@@ -49,7 +53,7 @@ static inline void tm__sb_str(struct tm__sb *b, const char *s)
 }
 
 /* Returns the length written, or -1 when something did not fit (the
- * buffer then holds a truncated prefix). */
+ * buffer then holds what did, like snprintf's). */
 static inline long tm__sb_end(const struct tm__sb *b)
 {
 	return b->over ? -1 : (long)b->len;

@@ -555,6 +555,32 @@ static void self_identity_is_the_same_however_the_program_is_started(
 	free(tool);
 }
 
+/* Over-long inputs are cut to the field, as they always were (the
+ * watchdog and a counting program share these rules, so both cut alike):
+ * never emptied, never overflowed. */
+static void long_names_and_versions_are_cut_to_the_field(void **state)
+{
+	struct tm__identity id;
+	char version[300], path[400];
+
+	(void)state;
+	memset(version, '7', sizeof version - 1);
+	version[sizeof version - 1] = '\0';
+	memset(path, 'p', sizeof path - 1);
+	path[0] = '/';
+	path[sizeof path - 1] = '\0';
+	tm__identity_defaults(path, version, &id);
+	assert_int_equal(strlen(id.version), sizeof id.version - 1);
+	assert_memory_equal(id.version, version, sizeof id.version - 1);
+	assert_int_equal(strlen(id.program), sizeof id.program - 1);
+	assert_string_equal(id.toolchain, "unknown");
+	tm__identity_toolchain("GCC: (Debian) 12.2.0", 21, id.toolchain,
+			       sizeof id.toolchain);
+	assert_string_equal(id.toolchain, "gcc12.2.0");
+	tm__identity_toolchain("GCC: (x) 1.2.3", 15, id.toolchain, 6);
+	assert_string_equal(id.toolchain, "gcc1.");
+}
+
 /* The package note's JSON without a JSON library: the first top-level
  * "version" string, decoded; a broken document gives none. */
 static void package_note_json_is_read_without_a_library(void **state)
@@ -607,6 +633,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, fresh_dir, remove_dir)
 		T(package_note_gives_the_version),
+		T(long_names_and_versions_are_cut_to_the_field),
 		T(self_identity_is_the_same_however_the_program_is_started),
 		T(open_fd_is_read_and_left_open),
 		T(build_id_gives_the_version_without_a_note),
