@@ -715,10 +715,11 @@ static __attribute__((noinline)) int self_program(const char *env_version,
  * with a final symlink resolved, as /proc/self/exe would name it. Else
  * -1, and the caller asks /proc (also for a relative path, which a
  * program that changed directory would resolve elsewhere, and for a
- * static program or one started as "ld.so PROGRAM"). Why not /proc first: a process's first
- * /proc/self access builds its /proc directory, 15-35 us, a third of a
- * small program's first count (bench_startup). Only regular files are
- * opened; a FIFO or device planted at the path is never opened. */
+ * static program or one started as "ld.so PROGRAM"). Why not /proc
+ * first: a process's first /proc/self access builds its /proc directory,
+ * 15-35 us, a third of a small program's first count (bench_startup).
+ * Only regular files are opened (lstat before, fstat after); a FIFO or
+ * device planted at the path is never opened. */
 static int open_by_execfn(const struct self_scan *sc, char *path, size_t cap)
 {
 	const char *fn = (const char *)getauxval(AT_EXECFN);

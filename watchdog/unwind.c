@@ -11,9 +11,10 @@
  * module's .eh_frame_hdr, searched by libunwind), libunwind-ptrace (the
  * pid and the module files, not ptrace) only for a module without one.
  * libdw's unwinder is the fallback when libunwind gives fewer than two
- * frames. Names never come from here (symbolize does that). Never prints; single-threaded: the
- * accessors find their state through one static pointer, because
- * _UPT_find_proc_info hands libunwind its own argument, not ours.
+ * frames. Names never come from here (symbolize does that). Never
+ * prints; single-threaded: the accessors find their state through one
+ * static pointer, because _UPT_find_proc_info hands libunwind its own
+ * argument, not ours.
  */
 #define _GNU_SOURCE
 #include "unwind.h"
