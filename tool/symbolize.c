@@ -328,7 +328,10 @@ static int parse_maps_line(char *line, uint64_t *start, uint64_t *end,
 /* A file mapped twice is two modules: each load starts at file offset 0
  * and its later segments lie within IMAGE_SLACK (segment alignment) of
  * that start minus their offset. A far copy (Ruby maps its executable
- * again as data) must not lend its address to the code's bias. */
+ * again as data) must not lend its address to the code's bias. A later
+ * segment at offset 0 belongs to the load it directly follows: lld packs
+ * a small program's segments into one file page, so all of them map
+ * offset 0, one after another without a gap. */
 #define IMAGE_SLACK (16u << 20)
 
 static struct module *find_or_add(struct tm__symbolizer *s, const char *path,
@@ -344,9 +347,11 @@ static struct module *find_or_add(struct tm__symbolizer *s, const char *path,
 	for (size_t i = s->nmods; i-- > 0;) {
 		m = &s->mods[i];
 		if (m->inode == inode && strlen(m->path) == len &&
-		    memcmp(m->path, path, len) == 0 && offset != 0 &&
-		    start - offset - (m->first_start - m->first_offset) <
-		    IMAGE_SLACK)
+		    memcmp(m->path, path, len) == 0 &&
+		    ((offset != 0 &&
+		      start - offset - (m->first_start - m->first_offset) <
+		      IMAGE_SLACK) ||
+		     (offset == 0 && start == m->end)))
 			return m;
 	}
 	if (s->nmods == MODULES_MAX)

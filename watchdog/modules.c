@@ -127,7 +127,19 @@ out:
 	close(fd);
 }
 
-/* Every mapping of one file gets what its offset-0 mapping found. */
+/* Does mapping J continue the load mapping J-1 belongs to? Later
+ * segments are at a file offset past 0, or, when lld packed a small
+ * program's segments into one file page, at offset 0 right where the
+ * mapping before ends (a second load of the file starts elsewhere). */
+static int continues_load(const struct modules_table *mods, size_t j)
+{
+	const struct modules_mapping *p = &mods->map[j - 1], *m = &mods->map[j];
+
+	return strcmp(p->path, m->path) == 0 &&
+	       (m->offset != 0 || m->start == p->end);
+}
+
+/* Every mapping of one load gets what its first mapping found. */
 static void add_elf_facts(pid_t pid, struct modules_table *mods)
 {
 	size_t i, j;
@@ -135,11 +147,10 @@ static void add_elf_facts(pid_t pid, struct modules_table *mods)
 	for (i = 0; i < mods->n; i++) {
 		struct modules_mapping *m = &mods->map[i];
 
-		if (m->offset != 0)
+		if (m->offset != 0 || (i > 0 && continues_load(mods, i)))
 			continue;
 		read_elf(pid, m);
-		for (j = i + 1; j < mods->n && mods->map[j].offset != 0 &&
-		     strcmp(mods->map[j].path, m->path) == 0; j++) {
+		for (j = i + 1; j < mods->n && continues_load(mods, j); j++) {
 			mods->map[j].is_elf = m->is_elf;
 			mods->map[j].bias = m->bias;
 			memcpy(mods->map[j].build_id, m->build_id,
@@ -212,18 +223,18 @@ void modules_free(struct modules_table *m)
 }
 
 /* modules_find_loaded: see modules.h. The mappings of one load are
- * consecutive in /proc/PID/maps (ascending addresses) and only the first
- * is at file offset 0. */
+ * consecutive in /proc/PID/maps (ascending addresses); the first is at
+ * file offset 0 (continues_load). */
 const struct modules_mapping *modules_find_loaded(const struct modules_table *m,
 						  const char *path)
 {
 	size_t i, j;
 
 	for (i = 0; i < m->n; i++) {
-		if (m->map[i].offset != 0 || strcmp(m->map[i].path, path) != 0)
+		if (m->map[i].offset != 0 || strcmp(m->map[i].path, path) != 0 ||
+		    (i > 0 && continues_load(m, i)))
 			continue;
-		for (j = i; j < m->n && strcmp(m->map[j].path, path) == 0 &&
-		     (j == i || m->map[j].offset != 0); j++)
+		for (j = i; j < m->n && (j == i || continues_load(m, j)); j++)
 			if (m->map[j].perms[2] == 'x')
 				return &m->map[i];
 	}

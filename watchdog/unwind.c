@@ -131,13 +131,17 @@ static int path_is_mapped_file(pid_t pid, const char *line)
 }
 
 /* Reads the executable mappings of PID: a PC outside all of them is a
- * wild jump, not code. Each one's base is the start of the last mapping
- * at file offset 0 of the same file (device and inode) seen before it,
- * or its own start for an anonymous ELF such as the vDSO. */
+ * wild jump, not code. Each one's base is where its load of the file
+ * starts: a mapping at file offset 0 that does not continue the one
+ * before it. (lld packs small segments into one file page, so every
+ * mapping of a small program can be at offset 0; they follow each other
+ * without a gap, which a second load of the same file does not.) An
+ * anonymous ELF such as the vDSO is its own base. */
 static void read_exec_ranges(struct ctx *c)
 {
 	char path[64], line[512];
-	unsigned long long base_dev_ino[2] = { 0, 0 }, base = 0;
+	unsigned long long base = 0, base_dev = 0, base_ino = 0;
+	unsigned long long prev_dev = 0, prev_ino = 0, prev_end = 0;
 	FILE *f;
 
 	snprintf(path, sizeof path, "/proc/%d/maps", (int)c->pid);
@@ -145,19 +149,26 @@ static void read_exec_ranges(struct ctx *c)
 	if (!f)
 		return;
 	while (fgets(line, sizeof line, f) && c->nexec < EXEC_MAX) {
-		unsigned long long s, e, off, ino;
+		unsigned long long s, e, off, ino, dev;
 		unsigned maj, min;
 		char perms[5];
 		struct range *r;
+		int goes_on;
 
 		if (sscanf(line, "%llx-%llx %4s %llx %x:%x %llu", &s, &e,
 			   perms, &off, &maj, &min, &ino) != 7)
 			continue;
-		if (off == 0 && ino != 0) {
-			base_dev_ino[0] = ((unsigned long long)maj << 32) | min;
-			base_dev_ino[1] = ino;
+		dev = ((unsigned long long)maj << 32) | min;
+		goes_on = ino != 0 && dev == prev_dev && ino == prev_ino &&
+			  s == prev_end;
+		if (ino != 0 && off == 0 && !goes_on) {
 			base = s;
+			base_dev = dev;
+			base_ino = ino;
 		}
+		prev_dev = dev;
+		prev_ino = ino;
+		prev_end = e;
 		if (perms[2] != 'x')
 			continue;
 		if (strstr(line, " (deleted)\n"))
@@ -172,9 +183,7 @@ static void read_exec_ranges(struct ctx *c)
 		if (ino == 0)
 			r->base = off == 0 ? s : 0;
 		else
-			r->base = base_dev_ino[1] == ino &&
-				  base_dev_ino[0] == (((unsigned long long)maj
-						       << 32) | min) ? base : 0;
+			r->base = dev == base_dev && ino == base_ino ? base : 0;
 		r->is_unsafe = !path_is_mapped_file(c->pid, line);
 		c->nexec++;
 	}

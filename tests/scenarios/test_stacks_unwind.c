@@ -6,7 +6,8 @@
  * does) or aborts is counted as the fault it caught, exactly as the same
  * crash without the handler, also on its own alternate stack, but a fault
  * recovered with siglongjmp is not the crash of a later abort(); real
- * python3 -X faulthandler likewise; Go with cgo; valgrind, dying as bare.
+ * python3 -X faulthandler likewise; a small program linked by lld; Go
+ * with cgo; valgrind, dying as bare.
  *
  * Each crash runs bare too, and must die the same way under tmwatch.
  * Every stack counter read goes through su_counters, which also fails on
@@ -389,6 +390,32 @@ static void python_faulthandler_counts_the_fault_wrapper(void **state)
 	run_free(&n);
 }
 
+/* Linked by lld: a small program's segments all map file offset 0, one
+ * after the other. Each used to be taken for a load of its own, so the
+ * code's bias was a page off and every frame was named by module and
+ * offset ("crash_null_write_lld:+0x75c"). Its frames are named by their
+ * functions, and the unwind tables come from the process's memory. */
+static void lld_linked_program_names_its_functions_wrapper(void **state)
+{
+	static const char *const lines[] = {
+		"write_null:(\\+[0-9]+,)?" SU_HEX,
+		"main:(\\+[0-9]+,)?" SU_HEX, NULL
+	};
+	char *prog = su_example("crash_null_write_lld");
+	char *argv[] = { prog, NULL };
+	struct run r;
+
+	(void)state;
+	if (access(prog, X_OK) != 0)
+		fail_msg("'%s' was not built: clang or lld is not installed "
+			 "(scripts/setup.sh installs both)", prog);
+	run_crash(WRAPPER, argv, NULL, &r);
+	expect_signal(&r, SIGSEGV, "crash_null_write_lld");
+	expect_lines(&r, "crash_null_write_lld", lines);
+	run_free(&r);
+	free(prog);
+}
+
 /* Go with cgo: the example is built only when Go is installed. */
 static char *go_example(void)
 {
@@ -520,6 +547,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(
 		thread_handler_raising_counts_the_fault_library),
 		cmocka_unit_test(python_faulthandler_counts_the_fault_wrapper),
+		cmocka_unit_test(lld_linked_program_names_its_functions_wrapper),
 		cmocka_unit_test(
 		valgrind_crash_is_counted_for_the_client_program_wrapper),
 		cmocka_unit_test(valgrind_divide_by_zero_dies_as_bare_wrapper),
