@@ -82,6 +82,15 @@ struct session {
 	int names_state;	/* 0: soname and names not read yet */
 	char soname[256];	/* a system library's name in counters */
 	struct tm__modclass_names *names;	/* its exported names */
+	int cus_state;		/* 0: not looked at; 1: table; 2: none */
+	struct cu_range *cus;	/* the CUs' address ranges, by start */
+	size_t ncus;
+};
+
+/* One address range of a compilation unit (module-relative). */
+struct cu_range {
+	Dwarf_Addr lo, hi, bias;
+	Dwarf_Die *cu;
 };
 
 /* Sessions kept across symbolizers of other processes. */
@@ -466,6 +475,7 @@ static void session_free(struct session *ses)
 	if (ses->dwfl)
 		dwfl_end(ses->dwfl);
 	tm__modclass_names_free(ses->names);
+	free(ses->cus);
 	free(ses->debuginfo_path);
 	free(ses->path);
 	free(ses);
@@ -816,6 +826,124 @@ static int is_function_tag(int tag)
 		tag == DW_TAG_entry_point;
 }
 
+#define CU_RANGES_MAX 1000000
+
+static int by_lo(const void *a, const void *b)
+{
+	const struct cu_range *x = a, *y = b;
+
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+static int by_off(const void *a, const void *b)
+{
+	Dwarf_Off x = *(const Dwarf_Off *)a, y = *(const Dwarf_Off *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Builds SES's table of the address ranges of the CUs .debug_aranges
+ * does not list, once: libdw before 0.189 finds a CU only through
+ * .debug_aranges, which clang does not write, and which a Rust program
+ * has only for the parts built elsewhere. Caller holds cache_lock. */
+static void cu_table_build(struct session *ses)
+{
+	Dwarf_Aranges *ar = NULL;
+	Dwarf_Off *listed = NULL;
+	Dwarf_Die *cu = NULL;
+	Dwarf_Addr b;
+	size_t nar = 0, nlisted = 0, cap = 0;
+	Dwarf *dw = dwfl_module_getdwarf(ses->mod, &b);
+
+	if (!dw)
+		goto done;
+	if (dwarf_getaranges(dw, &ar, &nar) != 0)
+		nar = 0;
+	if (nar && (listed = malloc(nar * sizeof *listed)) != NULL) {
+		for (size_t i = 0; i < nar; i++) {
+			Dwarf_Arange *a = dwarf_onearange(ar, i);
+			Dwarf_Off off;
+
+			if (a && dwarf_getarangeinfo(a, NULL, NULL, &off) == 0)
+				listed[nlisted++] = off;
+		}
+		qsort(listed, nlisted, sizeof *listed, by_off);
+	}
+	while ((cu = dwfl_module_nextcu(ses->mod, cu, &b)) &&
+	       ses->ncus < CU_RANGES_MAX) {
+		Dwarf_Off off = dwarf_dieoffset(cu);
+		Dwarf_Addr base, lo, hi;
+		ptrdiff_t at = 0;
+
+		if (nlisted && bsearch(&off, listed, nlisted, sizeof *listed,
+				       by_off))
+			continue;
+		while ((at = dwarf_ranges(cu, at, &base, &lo, &hi)) > 0 &&
+		       ses->ncus < CU_RANGES_MAX) {
+			if (lo >= hi)
+				continue;
+			if (ses->ncus == cap) {
+				struct cu_range *r = realloc(ses->cus,
+					(cap ? cap * 2 : 64) * sizeof *r);
+
+				if (!r)
+					goto done;
+				ses->cus = r;
+				cap = cap ? cap * 2 : 64;
+			}
+			ses->cus[ses->ncus++] = (struct cu_range){ lo, hi, b,
+								   cu };
+		}
+	}
+done:
+	free(listed);
+	if (ses->ncus)
+		qsort(ses->cus, ses->ncus, sizeof *ses->cus, by_lo);
+	__atomic_store_n(&ses->cus_state, ses->ncus ? 1 : 2,
+			 __ATOMIC_RELEASE);
+}
+
+/* The CU holding REL in M, with its bias in *BIAS; NULL when DWARF does
+ * not cover REL. libdw's own lookup first; then the ranges of the CUs
+ * .debug_aranges leaves out (built on first use, kept with the
+ * session). */
+static Dwarf_Die *module_cu(struct module *m, Dwarf_Addr rel,
+			    Dwarf_Addr *bias)
+{
+	Dwarf_Die *cu = dwfl_module_addrdie(m->mod, rel, bias);
+	struct session *ses = m->ses;
+	size_t lo = 0, hi;
+
+	if (cu || !ses)
+		return cu;
+	if (__atomic_load_n(&ses->cus_state, __ATOMIC_ACQUIRE) == 0) {
+		pthread_mutex_lock(&cache_lock);
+		if (ses->cus_state == 0)
+			cu_table_build(ses);
+		pthread_mutex_unlock(&cache_lock);
+	}
+	if (__atomic_load_n(&ses->cus_state, __ATOMIC_ACQUIRE) != 1)
+		return NULL;
+	/* The last range starting at or before REL; ranges of different
+	 * CUs do not overlap in a sane file, and a wrong one is checked. */
+	hi = ses->ncus;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (ses->cus[mid].lo + ses->cus[mid].bias <= rel)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return NULL;
+	lo--;
+	if (rel >= ses->cus[lo].hi + ses->cus[lo].bias)
+		return NULL;
+	*bias = ses->cus[lo].bias;
+	return ses->cus[lo].cu;
+}
+
 /* Adds the DWARF frames of PC (one per inline level). Returns the number
  * added, 0 when DWARF does not cover PC, or -1 when out of room. */
 static int dwarf_frames(struct module *m, uint64_t pc, uint64_t rel,
@@ -826,7 +954,7 @@ static int dwarf_frames(struct module *m, uint64_t pc, uint64_t rel,
 	Dwarf_Files *files = NULL;
 	const char *debugfile = NULL, *mainfile = NULL;
 	Dwfl_Line *dl;
-	Dwarf_Die *cu = dwfl_module_addrdie(m->mod, rel, &dbias);
+	Dwarf_Die *cu = module_cu(m, rel, &dbias);
 	int nscopes, nlev = 0, i, line = 0, added = 0, found = 0, hops = 0;
 	const char *file = NULL;
 
@@ -865,8 +993,16 @@ static int dwarf_frames(struct module *m, uint64_t pc, uint64_t rel,
 	levels[nlev++] = phys;
 	(void)dwarf_getsrcfiles(cu, &files, NULL);
 	dl = dwfl_module_getsrc(m->mod, rel);
-	if (dl)
+	if (dl) {
 		file = dwfl_lineinfo(dl, NULL, &line, NULL, NULL, NULL);
+	} else {
+		/* libdw's lookup needs .debug_aranges too: the CU's own
+		 * line table. */
+		Dwarf_Line *l = dwarf_getsrc_die(cu, rel - dbias);
+
+		if (l && dwarf_lineno(l, &line) == 0)
+			file = dwarf_linesrc(l, NULL, NULL);
+	}
 	dwfl_module_info(m->mod, NULL, NULL, NULL, NULL, NULL, &mainfile,
 			 &debugfile);
 	for (i = 0; i < nlev; i++) {

@@ -288,13 +288,17 @@ int tm__symcache_next(struct tm__symcache_hit *hit,
 	return 0;
 }
 
-/* The file name of build-id ID: lowercase hex. 0 or TM_EINVAL. */
+/* The file name of build-id ID: lowercase hex, then the generation of
+ * the symbolizer's results (symcache.h): a file an older tmwatch wrote
+ * holds names the current one would not give, so it is never read. 0 or
+ * TM_EINVAL. */
 static int id_name(const unsigned char *id, size_t id_len, char *name)
 {
 	if (id_len == 0 || id_len > TM__SYMCACHE_ID_MAX)
 		return TM_EINVAL;
 	for (size_t i = 0; i < id_len; i++)
 		sprintf(name + 2 * i, "%02x", id[i]);
+	strcpy(name + 2 * id_len, TM__SYMCACHE_GENERATION);
 	return 0;
 }
 
@@ -309,7 +313,7 @@ static int open_dir(const char *dir)
 int tm__symcache_load(const char *dir, const unsigned char *id,
 		      size_t id_len, unsigned char **buf, size_t *len_out)
 {
-	char name[2 * TM__SYMCACHE_ID_MAX + 1];
+	char name[2 * TM__SYMCACHE_ID_MAX + sizeof TM__SYMCACHE_GENERATION];
 	unsigned char *b = NULL;
 	struct stat st;
 	size_t got = 0;
@@ -371,7 +375,7 @@ out:
 int tm__symcache_append(const char *dir, const unsigned char *id,
 			size_t id_len, const void *rec, size_t len)
 {
-	char name[2 * TM__SYMCACHE_ID_MAX + 1];
+	char name[2 * TM__SYMCACHE_ID_MAX + sizeof TM__SYMCACHE_GENERATION];
 	struct stat st;
 	ssize_t n;
 	int dfd, fd = -1, r;

@@ -4,8 +4,9 @@
  * fresh watchdog names it without opening the module's DWARF (issue 4:
  * decompressing libc's debug info costs ~40 ms per cold crash).
  *
- * One file per module build-id (lowercase hex) in a directory the caller
- * names (the watchdog: $XDG_STATE_HOME/tmwatch/symcache, mode 0700),
+ * One file per module build-id (lowercase hex, then the generation) in a
+ * directory the caller names (the watchdog:
+ * $XDG_STATE_HOME/tmwatch/symcache, mode 0700),
  * holding whole records appended with one write(2) each (O_APPEND), so
  * concurrent watchdogs never interleave. Files are untrusted input: each
  * record is length- and checksum-checked before use, a bad one is
@@ -34,6 +35,13 @@
 #define TM__SYMCACHE_STRING_MAX 4096
 /* Longest build-id named by a file. */
 #define TM__SYMCACHE_ID_MAX 64
+/* Appended to every file name: the generation of the symbolizer's
+ * results. Bumped whenever the same module and address would now get
+ * other frames (2: lld's offset-0 segments, clang's DWARF without
+ * .debug_aranges), so that no machine keeps serving an older name for a
+ * crash another machine names anew. Older files are never read; `tmwatch
+ * telemetry clean --all` deletes them. */
+#define TM__SYMCACHE_GENERATION ".2"
 
 /* One decoded frame. The strings point into the cache bytes, are not
  * NUL-terminated, and are NULL (length 0) when the frame had none. */

@@ -390,16 +390,16 @@ static void python_faulthandler_counts_the_fault_wrapper(void **state)
 	run_free(&n);
 }
 
-/* Linked by lld: a small program's segments all map file offset 0, one
- * after the other. Each used to be taken for a load of its own, so the
- * code's bias was a page off and every frame was named by module and
- * offset ("crash_null_write_lld:+0x75c"). Its frames are named by their
- * functions, and the unwind tables come from the process's memory. */
+/* Built by clang and linked by lld. lld maps a small program's segments
+ * all at file offset 0, one after the other; each used to be taken for a
+ * load of its own, so the code's bias was a page off and every frame was
+ * named by module and offset ("crash_null_write_lld:+0x75c"). And clang
+ * writes no .debug_aranges, without which libdw 0.188 finds no CU: the
+ * names had no +N. The frames get the names gcc's build gets. */
 static void lld_linked_program_names_its_functions_wrapper(void **state)
 {
 	static const char *const lines[] = {
-		"write_null:(\\+[0-9]+,)?" SU_HEX,
-		"main:(\\+[0-9]+,)?" SU_HEX, NULL
+		SU_F("write_null", 2), SU_F("main", 2), NULL
 	};
 	char *prog = su_example("crash_null_write_lld");
 	char *argv[] = { prog, NULL };

@@ -26,6 +26,7 @@
 #include <cmocka.h>
 
 #include "stackutil.h"
+#include "symcache.h"
 #include "testutil.h"
 
 #define RUN_TIMEOUT_MS 30000
@@ -166,8 +167,12 @@ static char *copy_example(const struct fixture *f, const char *name,
 /* The cache file of BIN's build-id. */
 static char *cache_file_of(const struct fixture *f, const char *bin)
 {
-	char *id = build_id_of(bin), *path = tu_path(f->cache, id);
+	char *id = build_id_of(bin), *name, *path;
 
+	if (asprintf(&name, "%s%s", id, TM__SYMCACHE_GENERATION) < 0)
+		fail_msg("out of memory");
+	path = tu_path(f->cache, name);
+	free(name);
 	free(id);
 	return path;
 }

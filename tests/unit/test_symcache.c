@@ -207,7 +207,8 @@ static void encode_refuses_what_cannot_be_read_back(void **state)
 static void append_then_load_reads_the_records(void **state)
 {
 	char *tmp = tu_tmpdir("symcache-unit"), *dir = tu_path(tmp, "a/b");
-	char *file = tu_path(dir, "12ab00ff00000000000000000000000000000000");
+	char *file = tu_path(dir, "12ab00ff00000000000000000000000000000000"
+				    TM__SYMCACHE_GENERATION);
 	unsigned char rec[4096], *buf;
 	struct tm__symcache_hit hit;
 	struct stat st;
@@ -239,7 +240,8 @@ static void append_then_load_reads_the_records(void **state)
 static void append_stops_at_the_size_cap(void **state)
 {
 	char *tmp = tu_tmpdir("symcache-unit");
-	char *file = tu_path(tmp, "12ab00ff00000000000000000000000000000000");
+	char *file = tu_path(tmp, "12ab00ff00000000000000000000000000000000"
+				    TM__SYMCACHE_GENERATION);
 	unsigned char rec[4096];
 	long len = encode(7, 9, rec, sizeof rec);
 	struct stat st;
@@ -259,7 +261,8 @@ static void append_stops_at_the_size_cap(void **state)
 static void symlinked_cache_file_is_not_used(void **state)
 {
 	char *tmp = tu_tmpdir("symcache-unit");
-	char *file = tu_path(tmp, "12ab00ff00000000000000000000000000000000");
+	char *file = tu_path(tmp, "12ab00ff00000000000000000000000000000000"
+				    TM__SYMCACHE_GENERATION);
 	char *target = tu_path(tmp, "target");
 	unsigned char rec[4096], *buf;
 	long len = encode(7, 9, rec, sizeof rec);
