@@ -10,7 +10,7 @@ packages=(
   libcmocka-dev libmicrohttpd-dev
   libpq-dev postgresql-15     # the collector's PostgreSQL store and its tests
   clang libclang-rt-14-dev   # libFuzzer targets
-  lld                        # an lld-linked crash (test_stacks_unwind)
+  lld rustc                  # lld-linked and Rust crashes (test_stacks_unwind)
   g++ binutils util-linux procps tmux python3 curl
   chromium libjs-chart.js    # the collector dashboard and its browser test
   valgrind golang-go   # tests/scenarios/test_stacks_unwind.c

@@ -944,6 +944,80 @@ static Dwarf_Die *module_cu(struct module *m, Dwarf_Addr rel,
 	return ses->cus[lo].cu;
 }
 
+#define WALK_DEPTH 64
+#define WALK_VISITS 1000000
+
+/* DIEs a function definition may be nested in without an address of
+ * their own. */
+static int holds_definitions(int tag)
+{
+	return tag == DW_TAG_namespace || tag == DW_TAG_module ||
+	       tag == DW_TAG_structure_type || tag == DW_TAG_class_type ||
+	       tag == DW_TAG_union_type || tag == DW_TAG_interface_type ||
+	       tag == DW_TAG_enumeration_type;
+}
+
+/* dwarf_getscopes descends only into DIEs that hold the PC, so it never
+ * finds a function defined inside a namespace: Rust puts every function
+ * there (GCC and clang put C++ definitions at the unit's top level).
+ * Walks CU through namespaces and types to the subprogram holding PC
+ * (*PHYS), then down its blocks to the inlined instances holding PC:
+ * LEVELS gets them innermost first, at most CAP. Returns how many, or
+ * -1 when no function holds PC. Bounded in depth and visits. */
+static int walk_function(Dwarf_Die *cu, Dwarf_Addr pc, Dwarf_Die *phys,
+			 Dwarf_Die *levels, int cap)
+{
+	Dwarf_Die stack[WALK_DEPTH], chain[WALK_DEPTH], ch;
+	int depth = 1, visits = 0, n = 0;
+
+	if (dwarf_child(cu, &stack[0]) != 0)
+		return -1;
+	while (depth > 0 && visits++ < WALK_VISITS) {
+		Dwarf_Die *d = &stack[depth - 1];
+		int tag = dwarf_tag(d);
+
+		if (tag == DW_TAG_subprogram && dwarf_haspc(d, pc) > 0) {
+			*phys = *d;
+			break;
+		}
+		if (holds_definitions(tag) && depth < WALK_DEPTH &&
+		    dwarf_child(d, &ch) == 0) {
+			stack[depth++] = ch;
+			continue;
+		}
+		while (depth > 0 &&
+		       dwarf_siblingof(&stack[depth - 1], &stack[depth - 1]) != 0)
+			depth--;
+	}
+	if (depth == 0 || visits > WALK_VISITS)
+		return -1;
+	/* Down from the function: each level the child holding PC. */
+	for (Dwarf_Die at = *phys; n < WALK_DEPTH;) {
+		int more = dwarf_child(&at, &ch) == 0, got = 0;
+
+		while (more && visits++ < WALK_VISITS) {
+			int tag = dwarf_tag(&ch);
+
+			if ((tag == DW_TAG_lexical_block ||
+			     tag == DW_TAG_inlined_subroutine) &&
+			    dwarf_haspc(&ch, pc) > 0) {
+				got = 1;
+				break;
+			}
+			more = dwarf_siblingof(&ch, &ch) == 0;
+		}
+		if (!got)
+			break;
+		if (dwarf_tag(&ch) == DW_TAG_inlined_subroutine)
+			chain[n++] = ch;
+		at = ch;
+	}
+	/* Innermost first; past the cap, the innermost levels. */
+	for (int i = 0; i < n && i < cap; i++)
+		levels[i] = chain[n - 1 - i];
+	return n < cap ? n : cap;
+}
+
 /* Adds the DWARF frames of PC (one per inline level). Returns the number
  * added, 0 when DWARF does not cover PC, or -1 when out of room. */
 static int dwarf_frames(struct module *m, uint64_t pc, uint64_t rel,
@@ -985,6 +1059,13 @@ static int dwarf_frames(struct module *m, uint64_t pc, uint64_t rel,
 		scopes = NULL;
 		nscopes = dwarf_getscopes_die(&die, &scopes);
 		i = 1;
+	}
+	if (!found && nscopes <= 0) {
+		nlev = walk_function(cu, rel - dbias, &phys, levels,
+				     TM__SYMBOLIZE_INLINE_MAX - 1);
+		found = nlev >= 0;
+		if (!found)
+			nlev = 0;
 	}
 	if (!found || die_entry(&phys, rel - dbias, &entry) != 0) {
 		free(scopes);

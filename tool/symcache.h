@@ -38,7 +38,7 @@
 /* Appended to every file name: the generation of the symbolizer's
  * results. Bumped whenever the same module and address would now get
  * other frames (2: lld's offset-0 segments, clang's DWARF without
- * .debug_aranges), so that no machine keeps serving an older name for a
+ * .debug_aranges, Rust's functions inside namespaces), so that no machine keeps serving an older name for a
  * crash another machine names anew. Older files are never read; `tmwatch
  * telemetry clean --all` deletes them. */
 #define TM__SYMCACHE_GENERATION ".2"

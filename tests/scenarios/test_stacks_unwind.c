@@ -6,8 +6,8 @@
  * does) or aborts is counted as the fault it caught, exactly as the same
  * crash without the handler, also on its own alternate stack, but a fault
  * recovered with siglongjmp is not the crash of a later abort(); real
- * python3 -X faulthandler likewise; a small program linked by lld; Go
- * with cgo; valgrind, dying as bare.
+ * python3 -X faulthandler likewise; a small program linked by lld; Rust;
+ * Go with cgo; valgrind, dying as bare.
  *
  * Each crash runs bare too, and must die the same way under tmwatch.
  * Every stack counter read goes through su_counters, which also fails on
@@ -416,6 +416,32 @@ static void lld_linked_program_names_its_functions_wrapper(void **state)
 	free(prog);
 }
 
+/* Rust defines every function inside its crate's namespace in DWARF,
+ * where libdw's scope lookup does not descend: the frames had symbol
+ * table names only. They get DWARF names with +N, the crate's own and
+ * the standard library's (whose line offsets vary with the toolchain). */
+static void rust_program_gets_dwarf_names_wrapper(void **state)
+{
+	static const char *const lines[] = {
+		"core::ptr::write_volatile(<i32>)?:\\+[0-9]+," SU_HEX,
+		SU_F("crash_rust::write_null", 2), SU_F("crash_rust::main", 1),
+		"*.+", NULL
+	};
+	char *prog = su_example("crash_rust");
+	char *argv[] = { prog, NULL };
+	struct run r;
+
+	(void)state;
+	if (access(prog, X_OK) != 0)
+		fail_msg("'%s' was not built: rustc is not installed "
+			 "(scripts/setup.sh installs it)", prog);
+	run_crash(WRAPPER, argv, NULL, &r);
+	expect_signal(&r, SIGSEGV, "crash_rust");
+	expect_lines(&r, "crash_rust", lines);
+	run_free(&r);
+	free(prog);
+}
+
 /* Go with cgo: the example is built only when Go is installed. */
 static char *go_example(void)
 {
@@ -548,6 +574,7 @@ int main(int argc, char **argv)
 		thread_handler_raising_counts_the_fault_library),
 		cmocka_unit_test(python_faulthandler_counts_the_fault_wrapper),
 		cmocka_unit_test(lld_linked_program_names_its_functions_wrapper),
+		cmocka_unit_test(rust_program_gets_dwarf_names_wrapper),
 		cmocka_unit_test(
 		valgrind_crash_is_counted_for_the_client_program_wrapper),
 		cmocka_unit_test(valgrind_divide_by_zero_dies_as_bare_wrapper),
