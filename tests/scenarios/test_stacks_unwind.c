@@ -390,6 +390,25 @@ static void python_faulthandler_counts_the_fault_wrapper(void **state)
 	run_free(&n);
 }
 
+/* Runs the example NAME (built only when TOOLS are installed), which
+ * must die of SIGSEGV under tmwatch as bare, counted with LINES. */
+static void expect_example_segv(const char *name, const char *tools,
+				const char *const *lines)
+{
+	char *prog = su_example(name);
+	char *argv[] = { prog, NULL };
+	struct run r;
+
+	if (access(prog, X_OK) != 0)
+		fail_msg("'%s' was not built: %s not installed "
+			 "(scripts/setup.sh installs it)", prog, tools);
+	run_crash(WRAPPER, argv, NULL, &r);
+	expect_signal(&r, SIGSEGV, name);
+	expect_lines(&r, name, lines);
+	run_free(&r);
+	free(prog);
+}
+
 /* Built by clang and linked by lld. lld maps a small program's segments
  * all at file offset 0, one after the other; each used to be taken for a
  * load of its own, so the code's bias was a page off and every frame was
@@ -401,19 +420,9 @@ static void lld_linked_program_names_its_functions_wrapper(void **state)
 	static const char *const lines[] = {
 		SU_F("write_null", 2), SU_F("main", 2), NULL
 	};
-	char *prog = su_example("crash_null_write_lld");
-	char *argv[] = { prog, NULL };
-	struct run r;
 
 	(void)state;
-	if (access(prog, X_OK) != 0)
-		fail_msg("'%s' was not built: clang or lld is not installed "
-			 "(scripts/setup.sh installs both)", prog);
-	run_crash(WRAPPER, argv, NULL, &r);
-	expect_signal(&r, SIGSEGV, "crash_null_write_lld");
-	expect_lines(&r, "crash_null_write_lld", lines);
-	run_free(&r);
-	free(prog);
+	expect_example_segv("crash_null_write_lld", "clang or lld", lines);
 }
 
 /* Rust defines every function inside its crate's namespace in DWARF,
@@ -427,19 +436,9 @@ static void rust_program_gets_dwarf_names_wrapper(void **state)
 		SU_F("crash_rust::write_null", 2), SU_F("crash_rust::main", 1),
 		"*.+", NULL
 	};
-	char *prog = su_example("crash_rust");
-	char *argv[] = { prog, NULL };
-	struct run r;
 
 	(void)state;
-	if (access(prog, X_OK) != 0)
-		fail_msg("'%s' was not built: rustc is not installed "
-			 "(scripts/setup.sh installs it)", prog);
-	run_crash(WRAPPER, argv, NULL, &r);
-	expect_signal(&r, SIGSEGV, "crash_rust");
-	expect_lines(&r, "crash_rust", lines);
-	run_free(&r);
-	free(prog);
+	expect_example_segv("crash_rust", "rustc", lines);
 }
 
 /* Go with cgo: the example is built only when Go is installed. */
