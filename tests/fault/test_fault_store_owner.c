@@ -192,12 +192,11 @@ static void expect_sent_after_fix(void)
 	coll_free(&c);
 }
 
-/* A refused run: exit 1, the line naming REL, no connection, nothing
- * built, the counter files still there. */
-static void expect_refused(const char *rel)
+/* A refused upload: exit 1, the line naming BAD, nothing stored. */
+static void expect_upload_refused_naming(const char *bad)
 {
 	struct collector c;
-	char *err, *bad = at(rel), *want;
+	char *err, *want;
 	int code;
 
 	coll_start(&c, srvdir, 0, NULL);
@@ -210,12 +209,21 @@ static void expect_refused(const char *rel)
 	if (asprintf(&want, "tmwatch: '%s' " REFUSED, bad) < 0)
 		fail();
 	expect_in(err, want);
+	free(want);
+	free(err);
+}
+
+/* A refused run: exit 1, the line naming REL, no connection, nothing
+ * built, the counter files still there. */
+static void expect_refused(const char *rel)
+{
+	char *bad = at(rel);
+
+	expect_upload_refused_naming(bad);
 	assert_false(exists_at("local/local.2026-11-22.json"));
 	assert_false(exists_at("local/2026-11-22.json"));
 	assert_true(exists_at("local/alpha@1.0-gcc12.2.0-linux-amd64-"
 			      "2026-11-15.v1.count"));
-	free(want);
-	free(err);
 	free(bad);
 }
 
@@ -242,24 +250,7 @@ static void symlinked_local_is_refused(void **s)
 	/* Even to a directory of ours: the link itself is the hazard. */
 	assert_int_equal(rename(local, real), 0);
 	assert_int_equal(symlink(real, local), 0);
-	{
-		struct collector c;
-		char *err, *want;
-		int code;
-
-		coll_start(&c, srvdir, 0, NULL);
-		client_config(c.port);
-		err = tmwatch_upload(&code);
-		assert_int_equal(coll_stop(&c), 0);
-		assert_int_equal(stored(&c, "2026-11-22"), 0);
-		coll_free(&c);
-		assert_int_not_equal(code, 0);
-		if (asprintf(&want, "tmwatch: '%s' " REFUSED, local) < 0)
-			fail();
-		expect_in(err, want);
-		free(want);
-		free(err);
-	}
+	expect_upload_refused_naming(local);
 	assert_true(exists_at("real-local/alpha@1.0-gcc12.2.0-linux-amd64-"
 			      "2026-11-15.v1.count"));
 	assert_false(exists_at("real-local/2026-11-22.json"));
